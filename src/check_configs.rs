@@ -1,0 +1,253 @@
+//! Runs the real parsers on rendered files: `haproxy -c -f`, `nginx -t` on the full rendered Nginx
+//! configuration, `mariadbd --defaults-file=F --help --verbose` (MySQL: `mysqld --validate-config`),
+//! and `named-checkzone` where installed. Files are written to a private temporary folder laid out
+//! like the host's file system; checker output names the host's paths, not the temporary ones.
+
+use crate::desired::{Desired, HostState, Validator};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "lowercase", tag = "status", content = "detail")]
+pub enum Status {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub host: String,
+    pub file: String,
+    pub checker: String,
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+/// Where a checker program is, looking in PATH and the sbin folders.
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// The Debian packages that provide each checker, for install hints.
+pub fn install_hint(program: &str) -> String {
+    let package = match program {
+        "haproxy" => "haproxy",
+        "nginx" => "nginx",
+        "mariadbd" | "mysqld" => "mariadb-server",
+        "named-checkzone" | "named-checkconf" => "bind9-utils",
+        other => other,
+    };
+    format!("{program} is not installed: apt-get install {package}")
+}
+
+/// Checks every validatable file of every host. `zone` is the rendered zone data, if any.
+pub fn run(desired: &Desired, zone: Option<&(String, String)>) -> std::io::Result<Vec<Outcome>> {
+    let tmp = tempfile::Builder::new()
+        .prefix("foobar-infra-check-")
+        .tempdir()?;
+    let mut jobs: Vec<Job> = Vec::new();
+    for h in &desired.hosts {
+        let root = tmp.path().join(&h.name);
+        for f in &h.files {
+            let p = under(&root, &f.path);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&p, &f.content)?;
+        }
+        jobs.extend(jobs_for(h, &root)?);
+    }
+    if let Some((name, text)) = zone
+        && let Some(z) = &desired.dns
+    {
+        let p = tmp.path().join("_dns").join(name);
+        std::fs::create_dir_all(p.parent().unwrap_or(tmp.path()))?;
+        std::fs::write(&p, text)?;
+        jobs.push(Job {
+            host: "(zone)".into(),
+            file: name.clone(),
+            program: "named-checkzone",
+            args: vec![z.zone.clone(), p.display().to_string()],
+            strip: tmp.path().join("_dns").display().to_string(),
+        });
+    }
+    let outcomes = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs.iter().map(|j| s.spawn(move || j.run())).collect();
+        handles
+            .into_iter()
+            .zip(&jobs)
+            .map(|(h, j)| {
+                h.join()
+                    .unwrap_or_else(|_| j.outcome(Status::Failed("checker thread panicked".into())))
+            })
+            .collect()
+    });
+    Ok(outcomes)
+}
+
+fn under(root: &Path, abs: &str) -> PathBuf {
+    root.join(abs.trim_start_matches('/'))
+}
+
+struct Job {
+    host: String,
+    file: String,
+    program: &'static str,
+    args: Vec<String>,
+    /// The temporary prefix to remove from the checker's output.
+    strip: String,
+}
+
+impl Job {
+    fn outcome(&self, status: Status) -> Outcome {
+        Outcome {
+            host: self.host.clone(),
+            file: self.file.clone(),
+            checker: self.program.to_string(),
+            status,
+        }
+    }
+
+    fn run(&self) -> Outcome {
+        let Some(program) = which(self.program) else {
+            return self.outcome(Status::Skipped(install_hint(self.program)));
+        };
+        match Command::new(program).args(&self.args).output() {
+            Ok(out) => {
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+                .replace(&self.strip, "");
+                if out.status.success() {
+                    self.outcome(Status::Passed)
+                } else {
+                    self.outcome(Status::Failed(relevant_lines(&text)))
+                }
+            }
+            Err(e) => self.outcome(Status::Failed(format!(
+                "could not run {}: {e}",
+                self.program
+            ))),
+        }
+    }
+}
+
+/// Checker output without the noise (mariadbd's help text, rlimit warnings).
+fn relevant_lines(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            (l.contains("error")
+                || l.contains("emerg")
+                || l.contains("alert")
+                || l.contains("fatal")
+                || l.contains("unknown"))
+                && !l.contains("max_open_files")
+        })
+        .collect();
+    if lines.is_empty() {
+        text.lines()
+            .rev()
+            .take(10)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        lines.join("\n")
+    }
+}
+
+fn jobs_for(h: &HostState, root: &Path) -> std::io::Result<Vec<Job>> {
+    let strip = root.display().to_string();
+    let mut jobs = Vec::new();
+    let mut nginx_done = false;
+    for f in &h.files {
+        let path = under(root, &f.path).display().to_string();
+        let job = |program, args: Vec<String>| Job {
+            host: h.name.clone(),
+            file: f.path.clone(),
+            program,
+            args,
+            strip: strip.clone(),
+        };
+        match f.validate {
+            Some(Validator::Haproxy) => jobs.push(job(
+                "haproxy",
+                vec!["-c".into(), "-q".into(), "-f".into(), path],
+            )),
+            Some(Validator::Nginx) if !nginx_done => {
+                nginx_done = true;
+                let main = nginx_main(h, root)?;
+                let error_log = root.join("nginx-check-error.log").display().to_string();
+                let mut j = job(
+                    "nginx",
+                    vec![
+                        "-t".into(),
+                        "-q".into(),
+                        "-e".into(),
+                        error_log,
+                        "-c".into(),
+                        main,
+                    ],
+                );
+                j.file = "/etc/nginx/nginx.conf".into();
+                jobs.push(j);
+            }
+            Some(Validator::Mysql) => {
+                if which("mariadbd").is_some() || which("mysqld").is_none() {
+                    jobs.push(job(
+                        "mariadbd",
+                        vec![
+                            format!("--defaults-file={path}"),
+                            "--help".into(),
+                            "--verbose".into(),
+                        ],
+                    ));
+                } else {
+                    jobs.push(job(
+                        "mysqld",
+                        vec![
+                            format!("--defaults-file={path}"),
+                            "--validate-config".into(),
+                        ],
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(jobs)
+}
+
+/// Writes a copy of the host's nginx.conf whose includes of managed files point into `root`, so
+/// `nginx -t` reads the rendered files rather than the machine's own.
+fn nginx_main(h: &HostState, root: &Path) -> std::io::Result<String> {
+    let main = h
+        .file("/etc/nginx/nginx.conf")
+        .map(|f| f.content.clone())
+        .unwrap_or_default();
+    let mut text = main;
+    for f in h
+        .files
+        .iter()
+        .filter(|f| f.validate == Some(Validator::Nginx))
+    {
+        if f.path != "/etc/nginx/nginx.conf" {
+            text = text.replace(&f.path, &under(root, &f.path).display().to_string());
+        }
+    }
+    let p = root.join("etc/nginx/nginx.check.conf");
+    std::fs::write(&p, text)?;
+    Ok(p.display().to_string())
+}

@@ -1,0 +1,144 @@
+//! What each host should have: packages, files, services, the application release, database
+//! objects and DNS records. Plain data, produced by `render` and consumed by plan and apply.
+
+use serde::{Serialize, Serializer};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Desired {
+    pub domain: String,
+    pub hosts: Vec<HostState>,
+    /// The managed DNS records, with host names resolved to addresses.
+    pub dns: Option<Zone>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HostState {
+    pub name: String,
+    pub address: String,
+    pub roles: Vec<crate::topology::Role>,
+    pub packages: Vec<String>,
+    pub files: Vec<File>,
+    pub services: Vec<Service>,
+    pub release: Option<Release>,
+    pub database: Option<DatabaseState>,
+}
+
+/// How a staged file is checked on the host before it replaces the live one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validator {
+    /// `haproxy -c -f FILE`
+    Haproxy,
+    /// `nginx -t` on the main configuration that includes the file.
+    Nginx,
+    /// `mariadbd`/`mysqld` reading the option file.
+    Mysql,
+    /// `php-fpmX.Y -t`
+    PhpFpm,
+    /// `systemd-analyze verify`
+    Systemd,
+    /// `named-checkconf` / `named-checkzone`
+    Bind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Reload,
+    Restart,
+}
+
+/// A file change makes `service` `action` (and systemd re-read units when `daemon_reload`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Notify {
+    pub service: String,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct File {
+    /// Absolute path on the host.
+    pub path: String,
+    /// The template it was rendered from.
+    pub template: String,
+    #[serde(skip)]
+    pub content: String,
+    pub sha256: String,
+    #[serde(serialize_with = "octal")]
+    pub mode: u32,
+    pub owner: String,
+    pub group: String,
+    /// Holds a secret: never shown in plans, diffs or logs.
+    pub sensitive: bool,
+    pub validate: Option<Validator>,
+    pub notify: Vec<Notify>,
+}
+
+fn octal<S: Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{mode:04o}"))
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Service {
+    /// systemd unit name.
+    pub name: String,
+    pub enabled: bool,
+    pub running: bool,
+}
+
+/// The application files, shipped as one content-addressed release.
+#[derive(Clone, Debug, Serialize)]
+pub struct Release {
+    pub app: String,
+    /// Local directory the files come from.
+    pub source: String,
+    /// Content hash of the directory (paths, modes and contents).
+    pub sha256: String,
+    pub files: usize,
+    pub bytes: u64,
+    /// `/srv/APP`: releases live in `releases/HASH`, the live one is the `current` link.
+    pub root: String,
+    pub owner: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DatabaseState {
+    pub engine: crate::topology::Engine,
+    pub name: String,
+    pub user: String,
+    /// Addresses the application user may connect from.
+    pub clients: Vec<String>,
+    pub privileges: Vec<&'static str>,
+    /// Where the password comes from (`env:VAR`, `file:PATH`, `inline`), never the value.
+    pub password_from: String,
+    /// The bootstrap SQL (rendered with the password redacted in manifests).
+    pub bootstrap_template: String,
+    pub schema: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Zone {
+    pub zone: String,
+    pub ttl: u32,
+    pub records: Vec<DnsRecord>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DnsRecord {
+    pub name: String,
+    pub fqdn: String,
+    pub address: String,
+    pub ttl: u32,
+}
+
+impl HostState {
+    pub fn file(&self, path: &str) -> Option<&File> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}
+
+impl Desired {
+    pub fn host(&self, name: &str) -> Option<&HostState> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+}

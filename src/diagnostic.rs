@@ -1,0 +1,123 @@
+//! Problems found in a topology, each tied to the exact text it is about.
+//!
+//! A `Problem` is plain data; `ui::report` turns a list of them into miette's graphical or
+//! narrated output, JSON, or GitHub annotations.
+
+use crate::topology::Span;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding: what is wrong, where, and what to do about it.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub severity: Severity,
+    /// Stable identifier, e.g. `topology::unknown-host`.
+    pub code: &'static str,
+    pub message: String,
+    /// The offending text; `None` when the problem is about the file as a whole.
+    pub span: Option<Span>,
+    /// Short text shown under the offending value.
+    pub label: String,
+    pub help: Option<String>,
+    /// Secondary places worth showing (e.g. where a clashing name was first defined).
+    pub related: Vec<(Span, String)>,
+}
+
+impl Problem {
+    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span: Some(span),
+            label: String::new(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::error(code, span, message)
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn related(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Suggests the closest of `candidates` to a mistyped `word`, if one is close enough.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "a: 1\nbé: x\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 5), (2, 1));
+        // 'x' sits after "bé: " (4 characters, 5 bytes).
+        assert_eq!(line_col(text, 10), (2, 5));
+    }
+
+    #[test]
+    fn suggestions_only_when_close() {
+        assert_eq!(
+            did_you_mean("algoritm", ["listen", "algorithm"]),
+            Some("algorithm")
+        );
+        assert_eq!(did_you_mean("zzz", ["listen", "algorithm"]), None);
+    }
+}

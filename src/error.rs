@@ -1,0 +1,37 @@
+//! Errors that end a command. Problems inside a topology file are `diagnostic::Problem`s instead:
+//! they are reported all together, with their source locations.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("cannot read {}", path.display())]
+    #[diagnostic(code(io::read), help("check the path given with -i/--inventory"))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {}", path.display())]
+    #[diagnostic(code(io::write), help("check that the folder is writable"))]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file} is not a valid topology ({errors} error(s) above)")]
+    #[diagnostic(
+        code(topology::invalid),
+        help("run `foobar-infra validate -i {file}` and fix what it reports")
+    )]
+    Invalid { file: String, errors: usize },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error("secret unavailable: {what}")]
+    #[diagnostic(code(secret::unset), help("{help}"))]
+    SecretUnset { what: String, help: String },
+    #[error("{0}")]
+    #[diagnostic(code(usage))]
+    Usage(String),
+}

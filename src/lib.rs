@@ -1,0 +1,48 @@
+//! foobar-infra: one YAML topology of a web stack (HAProxy -> Nginx + app servers -> MariaDB/MySQL,
+//! DNS) rendered into configs and checked by the real parsers.
+
+pub mod check_configs;
+pub mod cli;
+pub mod commands;
+pub mod desired;
+pub mod diagnostic;
+mod error;
+pub mod release;
+pub mod render;
+pub mod secret;
+pub mod topology;
+pub mod ui;
+
+pub use error::Error;
+
+/// How a command ended; the process exit code follows from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: success, or no changes.
+    Success,
+    /// 1: an error, or an invalid topology.
+    Error,
+    /// 2: changes are present (`plan --detailed-exitcode`).
+    Changes,
+    /// 130: interrupted.
+    Interrupted,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        std::process::ExitCode::from(match s {
+            ExitStatus::Success => 0,
+            ExitStatus::Error => 1,
+            ExitStatus::Changes => 2,
+            ExitStatus::Interrupted => 130,
+        })
+    }
+}
+
+/// Runs one command.
+pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
+    match cli.command {
+        cli::Command::Validate(args) => commands::validate::run(&args),
+        cli::Command::Render(args) => commands::render::run(&args),
+    }
+}

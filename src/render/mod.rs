@@ -1,0 +1,401 @@
+//! Topology -> Desired: every file of every host rendered from the tera templates, with the
+//! packages, services, release and database objects that go with them.
+
+pub mod templates;
+mod view;
+
+use crate::desired::*;
+use crate::secret::{REDACTED, Secret};
+use crate::topology::{AppKind, Engine, Role, Source, Topology};
+use sha2::{Digest, Sha256};
+
+/// Secrets for rendering: real values (plan, apply) or placeholders (render, validate).
+#[derive(Clone, Debug)]
+pub enum Secrets {
+    Redacted,
+    Resolved { db_password: Secret },
+}
+
+impl Secrets {
+    fn db_password(&self) -> &str {
+        match self {
+            Secrets::Redacted => REDACTED,
+            Secrets::Resolved { db_password } => db_password.expose(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RenderError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Templates(#[from] templates::TemplateError),
+    #[error("rendering {template} for host {host} failed: {message}")]
+    #[diagnostic(
+        code(render::template),
+        help(
+            "a template uses a variable or filter that does not exist; see the template reference in the README"
+        )
+    )]
+    Template {
+        template: String,
+        host: String,
+        message: String,
+    },
+    #[error("cannot read the application files in {path}: {message}")]
+    #[diagnostic(
+        code(render::release),
+        help("app.source is relative to the topology file's folder")
+    )]
+    Release { path: String, message: String },
+}
+
+/// Renders the desired state of every host. The topology must have passed `check`.
+pub fn render(
+    t: &Topology,
+    source: &Source,
+    tera: &tera::Tera,
+    secrets: &Secrets,
+) -> Result<Desired, RenderError> {
+    let release = match t
+        .app
+        .as_ref()
+        .and_then(|a| a.source.as_ref().map(|s| (a, s)))
+    {
+        Some((app, src)) => {
+            let dir = source.base_dir.join(&src.value);
+            let m = crate::release::scan(&dir).map_err(|e| RenderError::Release {
+                path: dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+            Some(Release {
+                app: app.name.value.clone(),
+                source: dir.display().to_string(),
+                sha256: m.sha256,
+                files: m.entries.len(),
+                bytes: m.bytes,
+                root: format!("/srv/{}", app.name.value),
+                owner: app.user.value.clone(),
+            })
+        }
+        None => None,
+    };
+    let common = view::common(t, secrets.db_password());
+    let mut hosts = Vec::with_capacity(t.hosts.len());
+    for h in &t.hosts {
+        let ctx = view::for_host(&common, h);
+        let mut state = HostState {
+            name: h.name.value.clone(),
+            address: h.address.value.to_string(),
+            roles: h.roles.iter().map(|r| r.value).collect(),
+            packages: Vec::new(),
+            files: Vec::new(),
+            services: Vec::new(),
+            release: None,
+            database: None,
+        };
+        let mut r = HostRenderer {
+            tera,
+            ctx: &ctx,
+            host: &h.name.value,
+            state: &mut state,
+        };
+        if h.has(Role::Db)
+            && let Some(db) = &t.database
+        {
+            r.db(t, db)?;
+        }
+        if h.has(Role::App)
+            && let Some(app) = &t.app
+        {
+            r.app(app, release.as_ref())?;
+        }
+        if h.has(Role::Web) && t.web.is_some() {
+            r.web(t)?;
+        }
+        if h.has(Role::Lb) && t.load_balancer.is_some() {
+            r.lb()?;
+        }
+        if h.has(Role::Dns)
+            && let Some(dns) = &t.dns
+        {
+            r.dns(dns)?;
+        }
+        hosts.push(state);
+    }
+    Ok(Desired {
+        domain: t.domain.value.clone(),
+        hosts,
+        dns: view::zone(t),
+    })
+}
+
+/// Renders the zone data on its own (for `render`, whether or not a host serves it).
+pub fn zone_file(t: &Topology, tera: &tera::Tera) -> Result<Option<(String, String)>, RenderError> {
+    let Some(dns) = &t.dns else { return Ok(None) };
+    let common = view::common(t, REDACTED);
+    let ctx = tera::Context::from_value(common).unwrap_or_default();
+    let text = render_one(tera, "dns/zone.tera", &ctx, "(zone)")?;
+    Ok(Some((
+        format!("db.{}", dns.zone.value.trim_end_matches('.')),
+        text,
+    )))
+}
+
+fn render_one(
+    tera: &tera::Tera,
+    template: &str,
+    ctx: &tera::Context,
+    host: &str,
+) -> Result<String, RenderError> {
+    tera.render(template, ctx)
+        .map_err(|e| RenderError::Template {
+            template: template.to_string(),
+            host: host.to_string(),
+            message: templates::error_chain(&e),
+        })
+}
+
+struct HostRenderer<'a> {
+    tera: &'a tera::Tera,
+    ctx: &'a tera::Context,
+    host: &'a str,
+    state: &'a mut HostState,
+}
+
+struct FileSpec<'s> {
+    path: String,
+    template: &'s str,
+    mode: u32,
+    owner: &'s str,
+    group: &'s str,
+    sensitive: bool,
+    validate: Option<Validator>,
+    notify: Vec<Notify>,
+}
+
+fn notify(service: &str, action: Action) -> Vec<Notify> {
+    vec![Notify {
+        service: service.to_string(),
+        action,
+    }]
+}
+
+impl HostRenderer<'_> {
+    fn file(&mut self, spec: FileSpec) -> Result<(), RenderError> {
+        let content = render_one(self.tera, spec.template, self.ctx, self.host)?;
+        self.state.files.push(File {
+            sha256: hex::encode(Sha256::digest(content.as_bytes())),
+            path: spec.path,
+            template: spec.template.to_string(),
+            content,
+            mode: spec.mode,
+            owner: spec.owner.to_string(),
+            group: spec.group.to_string(),
+            sensitive: spec.sensitive,
+            validate: spec.validate,
+            notify: spec.notify,
+        });
+        Ok(())
+    }
+
+    fn service(&mut self, name: &str) {
+        self.state.services.push(Service {
+            name: name.to_string(),
+            enabled: true,
+            running: true,
+        });
+    }
+
+    fn packages(&mut self, names: impl IntoIterator<Item = String>) {
+        for n in names {
+            if !self.state.packages.contains(&n) {
+                self.state.packages.push(n);
+            }
+        }
+    }
+
+    fn lb(&mut self) -> Result<(), RenderError> {
+        self.packages(["haproxy".to_string()]);
+        self.file(FileSpec {
+            path: "/etc/haproxy/haproxy.cfg".into(),
+            template: "haproxy/haproxy.cfg.tera",
+            mode: 0o644,
+            owner: "root",
+            group: "root",
+            sensitive: false,
+            validate: Some(Validator::Haproxy),
+            notify: notify("haproxy", Action::Reload),
+        })?;
+        self.service("haproxy");
+        Ok(())
+    }
+
+    fn web(&mut self, t: &Topology) -> Result<(), RenderError> {
+        self.packages(["nginx".to_string()]);
+        let site = view::site_config_path(t);
+        for (path, template) in [
+            ("/etc/nginx/nginx.conf".to_string(), "nginx/nginx.conf.tera"),
+            (site, "nginx/site.conf.tera"),
+        ] {
+            self.file(FileSpec {
+                path,
+                template,
+                mode: 0o644,
+                owner: "root",
+                group: "root",
+                sensitive: false,
+                validate: Some(Validator::Nginx),
+                notify: notify("nginx", Action::Reload),
+            })?;
+        }
+        self.service("nginx");
+        Ok(())
+    }
+
+    fn app(
+        &mut self,
+        app: &crate::topology::App,
+        release: Option<&Release>,
+    ) -> Result<(), RenderError> {
+        let name = &app.name.value;
+        let unit = format!("{name}-app.service");
+        let env_file = format!("/etc/{name}/app.env");
+        self.packages(app.packages.iter().map(|p| p.value.clone()));
+        match app.kind.value {
+            AppKind::Gunicorn | AppKind::Command => {
+                if app.kind.value == AppKind::Gunicorn {
+                    self.packages(["gunicorn".to_string()]);
+                }
+                self.file(FileSpec {
+                    path: env_file,
+                    template: "app/app.env.tera",
+                    mode: 0o640,
+                    owner: "root",
+                    group: &app.user.value,
+                    sensitive: true,
+                    validate: None,
+                    notify: notify(&unit, Action::Restart),
+                })?;
+                if app.kind.value == AppKind::Gunicorn {
+                    self.file(FileSpec {
+                        path: format!("/etc/{name}/gunicorn.conf.py"),
+                        template: "app/gunicorn.conf.py.tera",
+                        mode: 0o644,
+                        owner: "root",
+                        group: "root",
+                        sensitive: false,
+                        validate: None,
+                        notify: notify(&unit, Action::Reload),
+                    })?;
+                }
+                let template = match app.kind.value {
+                    AppKind::Gunicorn => "app/gunicorn.service.tera",
+                    _ => "app/command.service.tera",
+                };
+                self.file(FileSpec {
+                    path: format!("/etc/systemd/system/{unit}"),
+                    template,
+                    mode: 0o644,
+                    owner: "root",
+                    group: "root",
+                    sensitive: false,
+                    validate: Some(Validator::Systemd),
+                    notify: notify(&unit, Action::Restart),
+                })?;
+                self.service(&unit);
+            }
+            AppKind::PhpFpm => {
+                let v = &app.php_version;
+                let fpm = format!("php{v}-fpm");
+                self.packages([fpm.clone(), format!("php{v}-mysql")]);
+                self.file(FileSpec {
+                    path: format!("/etc/php/{v}/fpm/pool.d/{name}.conf"),
+                    template: "app/php-fpm-pool.conf.tera",
+                    mode: 0o640,
+                    owner: "root",
+                    group: "root",
+                    sensitive: true,
+                    validate: Some(Validator::PhpFpm),
+                    notify: notify(&format!("{fpm}.service"), Action::Reload),
+                })?;
+                self.service(&format!("{fpm}.service"));
+            }
+        }
+        self.state.release = release.cloned();
+        Ok(())
+    }
+
+    fn db(&mut self, t: &Topology, db: &crate::topology::Database) -> Result<(), RenderError> {
+        let (package, service, dir) = match db.engine.value {
+            Engine::Mariadb => (
+                "mariadb-server",
+                "mariadb.service",
+                "/etc/mysql/mariadb.conf.d",
+            ),
+            Engine::Mysql => ("mysql-server", "mysql.service", "/etc/mysql/mysql.conf.d"),
+        };
+        self.packages([package.to_string()]);
+        self.file(FileSpec {
+            path: format!("{dir}/60-foobar-infra.cnf"),
+            template: "mysql/server.cnf.tera",
+            mode: 0o644,
+            owner: "root",
+            group: "root",
+            sensitive: false,
+            validate: Some(Validator::Mysql),
+            notify: notify(service, Action::Restart),
+        })?;
+        self.service(service);
+        self.state.database = Some(DatabaseState {
+            engine: db.engine.value,
+            name: db.name.value.clone(),
+            user: db.user.value.clone(),
+            clients: view::db_clients(t),
+            privileges: view::DB_PRIVILEGES.to_vec(),
+            password_from: crate::secret::describe(&db.password.value),
+            bootstrap_template: "mysql/bootstrap.sql.tera".into(),
+            schema: db.schema.as_ref().map(|s| s.value.clone()),
+        });
+        Ok(())
+    }
+
+    fn dns(&mut self, dns: &crate::topology::Dns) -> Result<(), RenderError> {
+        self.packages(["bind9".to_string()]);
+        self.file(FileSpec {
+            path: "/etc/bind/named.conf.local".into(),
+            template: "dns/named.conf.local.tera",
+            mode: 0o644,
+            owner: "root",
+            group: "bind",
+            sensitive: false,
+            validate: Some(Validator::Bind),
+            notify: notify("named.service", Action::Reload),
+        })?;
+        self.file(FileSpec {
+            path: view::zone_file_path(&dns.zone.value),
+            template: "dns/zone.tera",
+            mode: 0o644,
+            owner: "bind",
+            group: "bind",
+            sensitive: false,
+            validate: Some(Validator::Bind),
+            notify: notify("named.service", Action::Reload),
+        })?;
+        self.service("named.service");
+        Ok(())
+    }
+}
+
+/// The bootstrap SQL for the database host, with the password as `secrets` gives it.
+pub fn bootstrap_sql(
+    t: &Topology,
+    tera: &tera::Tera,
+    secrets: &Secrets,
+) -> Result<Option<String>, RenderError> {
+    if t.database.is_none() {
+        return Ok(None);
+    }
+    let ctx = tera::Context::from_value(view::common(t, secrets.db_password())).unwrap_or_default();
+    render_one(tera, "mysql/bootstrap.sql.tera", &ctx, "(database)").map(Some)
+}

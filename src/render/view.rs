@@ -1,0 +1,224 @@
+//! What the templates see: plain values computed once from the topology (`site`, `lb`, `web`,
+//! `app`, `db`, `dns`), plus `host` for the host being rendered. The README lists every variable.
+
+use crate::desired::{DnsRecord, Zone};
+use crate::topology::check::resolve_servers;
+use crate::topology::*;
+use serde_json::{Value, json};
+use std::net::IpAddr;
+
+pub const DB_PRIVILEGES: [&str; 4] = ["SELECT", "INSERT", "UPDATE", "DELETE"];
+
+pub fn site_config_path(t: &Topology) -> String {
+    format!("/etc/nginx/conf.d/{}.conf", app_name(t))
+}
+
+pub fn zone_file_path(zone: &str) -> String {
+    format!("/var/lib/bind/db.{}", zone.trim_end_matches('.'))
+}
+
+fn app_name(t: &Topology) -> String {
+    t.app
+        .as_ref()
+        .map_or_else(|| "site".into(), |a| a.name.value.clone())
+}
+
+fn endpoint(address: IpAddr, port: u16) -> String {
+    match address {
+        IpAddr::V4(a) => format!("{a}:{port}"),
+        IpAddr::V6(a) => format!("ipv6@{a}:{port}"),
+    }
+}
+
+/// Addresses the database user may connect from: `allowed_hosts`, or every app host.
+pub fn db_clients(t: &Topology) -> Vec<String> {
+    let Some(db) = &t.database else {
+        return Vec::new();
+    };
+    let hosts: Vec<&Host> = if db.allowed_hosts.is_empty() {
+        t.hosts_with(Role::App).collect()
+    } else {
+        db.allowed_hosts.iter().filter_map(|n| t.host(n)).collect()
+    };
+    let mut out: Vec<String> = hosts.iter().map(|h| h.address.value.to_string()).collect();
+    out.dedup();
+    out
+}
+
+fn servers(t: &Topology, refs: &[ServerRef], port: u16) -> Value {
+    resolve_servers(t, refs)
+        .into_iter()
+        .map(|(h, weight)| {
+            json!({
+                "name": h.name.value,
+                "address": h.address.value.to_string(),
+                "endpoint": endpoint(h.address.value, port),
+                "weight": weight.unwrap_or(100),
+            })
+        })
+        .collect()
+}
+
+/// The records with host names resolved to addresses.
+pub fn zone(t: &Topology) -> Option<Zone> {
+    let dns = t.dns.as_ref()?;
+    let records = dns
+        .records
+        .iter()
+        .filter_map(|r| {
+            let address = match &r.target.value {
+                Target::Address(ip) => *ip,
+                Target::Host(name) => t.host(name)?.address.value,
+            };
+            Some(DnsRecord {
+                name: r.name.value.clone(),
+                fqdn: Topology::record_fqdn(&dns.zone, &r.name),
+                address: address.to_string(),
+                ttl: r.ttl.unwrap_or(dns.ttl),
+            })
+        })
+        .collect();
+    Some(Zone {
+        zone: dns.zone.value.trim_end_matches('.').to_string(),
+        ttl: dns.ttl,
+        records,
+    })
+}
+
+/// Everything but the host: built once per render.
+pub fn common(t: &Topology, db_password: &str) -> Value {
+    let domain = &t.domain.value;
+    let web_port = t.web.as_ref().map_or(80, |w| w.listen.value);
+    let server_name = t
+        .web
+        .as_ref()
+        .and_then(|w| w.server_names.first())
+        .map_or_else(|| format!("www.{domain}"), |n| n.value.clone());
+    let lb = t.load_balancer.as_ref().map(|lb| {
+        let mut backends = vec![json!({ "name": "web", "servers": servers(t, &lb.backends, web_port) })];
+        backends.extend(lb.groups.iter().map(|g| {
+            json!({ "name": format!("group_{}", g.name.value), "servers": servers(t, &g.servers, web_port) })
+        }));
+        json!({
+            "listen": lb.listen.iter().map(|p| p.value).collect::<Vec<_>>(),
+            "algorithm": lb.algorithm,
+            "health": {
+                "path": lb.health_check.path.value,
+                "interval_ms": lb.health_check.interval_ms,
+                "rise": lb.health_check.rise,
+                "fall": lb.health_check.fall,
+            },
+            "backends": backends,
+            "routes": lb.routes.iter().map(|r| json!({ "path_prefix": r.path_prefix.value, "group": r.group.value })).collect::<Vec<_>>(),
+            "timeout_connect_ms": lb.timeout_connect_ms,
+            "timeout_client_ms": lb.timeout_client_ms,
+            "timeout_server_ms": lb.timeout_server_ms,
+            "retries": lb.retries,
+            "stats_socket": lb.stats_socket,
+        })
+    });
+    let web = t.web.as_ref().map(|w| {
+        json!({
+            "server_names": w.server_names.iter().map(|n| n.value.clone()).collect::<Vec<_>>(),
+            "listen": w.listen.value,
+            "document_root": w.document_root.value,
+            "static_locations": w.static_locations.iter().map(|l| l.value.clone()).collect::<Vec<_>>(),
+            "health_path": w.health_path.value,
+            "site_config": site_config_path(t),
+            "trusted_proxies": t.hosts_with(Role::Lb).map(|h| h.address.value.to_string()).collect::<Vec<_>>(),
+        })
+    });
+    let app = t.app.as_ref().map(|a| {
+        let name = &a.name.value;
+        let current = format!("/srv/{name}/current");
+        let exec_start = a.command.as_ref().map(|c| {
+            let c = c.value.trim();
+            let c = c.strip_prefix("./").map_or_else(|| c.to_string(), |rest| format!("{current}/{rest}"));
+            c.replace('%', "%%")
+        });
+        json!({
+            "name": name,
+            "kind": a.kind.value,
+            "endpoint": a.listen.value.to_endpoint(),
+            "fpm_listen": match &a.listen.value {
+                Listen::Unix(p) => p.clone(),
+                Listen::Tcp { address, port } => endpoint(*address, *port),
+            },
+            "upstream": format!("{}_app", name.replace('-', "_")),
+            "workers": a.workers,
+            "module": a.module.value,
+            "exec_start": exec_start,
+            "script": a.script,
+            "user": a.user.value,
+            "root": format!("/srv/{name}"),
+            "current": current,
+            "env_file": format!("/etc/{name}/app.env"),
+            "config_file": format!("/etc/{name}/gunicorn.conf.py"),
+            "environment": a.environment.iter().map(|(k, v)| json!({ "key": k.value, "value": v.value })).collect::<Vec<_>>(),
+        })
+    });
+    let db = t.database.as_ref().map(|db| {
+        let host = t.hosts_with(Role::Db).next();
+        let address = host.map_or_else(|| "127.0.0.1".into(), |h| h.address.value.to_string());
+        json!({
+            "engine": db.engine.value,
+            "name": db.name.value,
+            "user": db.user.value,
+            "password": db_password,
+            "address": address,
+            "bind_address": db.bind_address.as_ref().map_or(address.clone(), |b| b.value.to_string()),
+            "port": db.port.value,
+            "server_id": db.server_id,
+            "clients": db_clients(t),
+            "privileges": DB_PRIVILEGES,
+        })
+    });
+    let dns = t.dns.as_ref().map(|d| {
+        let zone_name = d.zone.value.trim_end_matches('.');
+        let records = zone(t).map(|z| z.records).unwrap_or_default();
+        let mut nameservers: Vec<Value> = t
+            .hosts_with(Role::Dns)
+            .map(|h| {
+                let taken = records.iter().any(|r| r.name == h.name.value);
+                json!({
+                    "fqdn": format!("{}.{zone_name}.", h.name.value),
+                    "glue": (!taken).then(|| h.name.value.clone()),
+                    "address": h.address.value.to_string(),
+                })
+            })
+            .collect();
+        if nameservers.is_empty() {
+            nameservers.push(
+                json!({ "fqdn": format!("ns1.{zone_name}."), "glue": null, "address": null }),
+            );
+        }
+        json!({
+            "zone": zone_name,
+            "ttl": d.ttl,
+            "serial": 1,
+            "primary": nameservers[0]["fqdn"],
+            "nameservers": nameservers,
+            "records": records,
+            "zone_file": zone_file_path(zone_name),
+        })
+    });
+    json!({
+        "site": { "domain": domain, "server_name": server_name, "app_name": app_name(t) },
+        "lb": lb,
+        "web": web,
+        "app": app,
+        "db": db,
+        "dns": dns,
+    })
+}
+
+/// The context for one host: the common values plus `host`.
+pub fn for_host(common: &Value, h: &Host) -> tera::Context {
+    let mut v = common.clone();
+    v["host"] = json!({
+        "name": h.name.value,
+        "address": h.address.value.to_string(),
+        "roles": h.roles.iter().map(|r| r.value).collect::<Vec<_>>(),
+    });
+    tera::Context::from_value(v).unwrap_or_default()
+}

@@ -1,0 +1,18 @@
+//! What the user sees: diagnostics and reports, errors.
+
+pub mod report;
+
+/// Prints an error that ended a command, with its help, on stderr.
+pub fn print_error(err: &crate::Error) {
+    let mut out = String::new();
+    let rendered = if report::fancy(&std::io::stderr()) {
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode())
+            .render_report(&mut out, err)
+    } else {
+        miette::NarratableReportHandler::new().render_report(&mut out, err)
+    };
+    if rendered.is_err() {
+        out = format!("error: {err}\n");
+    }
+    eprint!("{out}");
+}

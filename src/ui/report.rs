@@ -1,0 +1,263 @@
+//! Problems as people and machines read them: miette's graphical or narrated reports, JSON, or
+//! GitHub Actions annotations.
+
+use crate::diagnostic::{Problem, Severity, line_col};
+use crate::topology::Source;
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use serde::Serialize;
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Graphical on a terminal, narrated plain text otherwise (or with NO_COLOR).
+    Human,
+    /// One JSON document on stdout.
+    Json,
+    /// `::error file=…,line=…,col=…::message` lines for GitHub Actions annotations.
+    Github,
+}
+
+/// Whether human output on `stream` should be graphical: a terminal, and no NO_COLOR.
+pub fn fancy(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A problem paired with the source it points into, as miette wants it.
+struct Shown<'a> {
+    problem: &'a Problem,
+    source: NamedSource<Arc<String>>,
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem.message)
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem.message)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl Diagnostic for Shown<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.problem.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.problem.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.problem
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.problem.span.map(|_| &self.source as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.problem.span?;
+        let primary = LabeledSpan::new_primary_with_span(
+            Some(self.problem.label.clone()).filter(|l| !l.is_empty()),
+            span,
+        );
+        let related = self
+            .problem
+            .related
+            .iter()
+            .map(|(s, l)| LabeledSpan::new_with_span(Some(l.clone()), *s));
+        Some(Box::new(std::iter::once(primary).chain(related)))
+    }
+}
+
+/// Renders problems for a human: graphical when `fancy`, narrated plain text otherwise.
+pub fn human(source: &Source, problems: &[Problem], fancy: bool) -> String {
+    let mut out = String::new();
+    for p in problems {
+        let shown = Shown {
+            problem: p,
+            source: NamedSource::new(&source.name, source.text.clone()),
+        };
+        let result = if fancy {
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode())
+                .with_context_lines(2)
+                .render_report(&mut out, &shown)
+        } else {
+            miette::NarratableReportHandler::new()
+                .with_context_lines(1)
+                .render_report(&mut out, &shown)
+        };
+        if result.is_err() {
+            out.push_str(&p.message);
+        }
+        // Narrated output does not say where in one line; a grep-able location line helps.
+        if !fancy && let Some(span) = p.span {
+            let (line, col) = line_col(&source.text, span.offset);
+            out.push_str(&format!("    at {}:{line}:{col}\n", source.name));
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary(source, problems));
+    out.push('\n');
+    out
+}
+
+pub fn summary(source: &Source, problems: &[Problem]) -> String {
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let warnings = problems.len() - errors;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    if errors == 0 {
+        format!("{}: valid ({})", source.name, plural(warnings, "warning"))
+    } else {
+        format!(
+            "{}: invalid ({}, {})",
+            source.name,
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct JsonPlace {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    offset: usize,
+    length: usize,
+}
+
+#[derive(Serialize)]
+struct JsonRelated {
+    #[serde(flatten)]
+    place: JsonPlace,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct JsonProblem<'a> {
+    severity: Severity,
+    code: &'a str,
+    message: &'a str,
+    file: &'a str,
+    #[serde(flatten)]
+    place: Option<JsonPlace>,
+    label: &'a str,
+    help: Option<&'a str>,
+    related: Vec<JsonRelated>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    file: &'a str,
+    valid: bool,
+    errors: usize,
+    warnings: usize,
+    diagnostics: Vec<JsonProblem<'a>>,
+}
+
+fn place(text: &str, span: crate::topology::Span) -> JsonPlace {
+    let (line, column) = line_col(text, span.offset);
+    let (end_line, end_column) = line_col(text, span.offset + span.len);
+    JsonPlace {
+        line,
+        column,
+        end_line,
+        end_column,
+        offset: span.offset,
+        length: span.len,
+    }
+}
+
+/// The JSON value of a report (one per topology file).
+pub fn json_value(source: &Source, problems: &[Problem]) -> serde_json::Value {
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let report = JsonReport {
+        file: &source.name,
+        valid: errors == 0,
+        errors,
+        warnings: problems.len() - errors,
+        diagnostics: problems
+            .iter()
+            .map(|p| JsonProblem {
+                severity: p.severity,
+                code: p.code,
+                message: &p.message,
+                file: &source.name,
+                place: p.span.map(|s| place(&source.text, s)),
+                label: &p.label,
+                help: p.help.as_deref(),
+                related: p
+                    .related
+                    .iter()
+                    .map(|(s, l)| JsonRelated {
+                        place: place(&source.text, *s),
+                        label: l.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_value(report).unwrap_or_default()
+}
+
+/// GitHub Actions workflow commands, one line per problem.
+pub fn github(source: &Source, problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for p in problems {
+        let level = match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = vec![format!("file={}", gh_property(&source.name))];
+        if let Some(span) = p.span {
+            let pl = place(&source.text, span);
+            props.push(format!("line={}", pl.line));
+            props.push(format!("col={}", pl.column));
+            props.push(format!("endLine={}", pl.end_line));
+            if pl.end_line == pl.line {
+                props.push(format!("endColumn={}", pl.end_column));
+            }
+        }
+        props.push(format!("title={}", gh_property(p.code)));
+        let mut message = p.message.clone();
+        if let Some(h) = &p.help {
+            message.push_str(&format!("\nhelp: {h}"));
+        }
+        out.push_str(&format!(
+            "::{level} {}::{}\n",
+            props.join(","),
+            gh_data(&message)
+        ));
+    }
+    out
+}
+
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escapes_separators() {
+        assert_eq!(gh_property("a:b,c%"), "a%3Ab%2Cc%25");
+        assert_eq!(gh_data("x\ny"), "x%0Ay");
+    }
+}
