@@ -65,7 +65,9 @@ fn hosts(t: &Topology, out: &mut Vec<Problem>) {
     }
     let mut by_address: HashMap<IpAddr, &Host> = HashMap::new();
     for h in &t.hosts {
-        if let Some(first) = by_address.get(&h.address.value) {
+        if h.address.value.is_unspecified() {
+            // Reported while decoding.
+        } else if let Some(first) = by_address.get(&h.address.value) {
             out.push(
                 Problem::error(
                     "topology::duplicate-address",
@@ -198,11 +200,8 @@ fn load_balancer(t: &Topology, out: &mut Vec<Problem>) {
         );
     }
     server_refs(t, &lb.backends, "backend", out);
-    if resolve_servers(t, &lb.backends)
-        .iter()
-        .all(|(_, w)| *w == Some(0))
-        && !lb.backends.is_empty()
-    {
+    let resolved = resolve_servers(t, &lb.backends);
+    if !resolved.is_empty() && resolved.iter().all(|(_, w)| *w == Some(0)) {
         let span = lb.backends[0]
             .weight
             .as_ref()
@@ -515,19 +514,31 @@ fn dns(t: &Topology, out: &mut Vec<Problem>) {
     }
 }
 
+/// Local files the topology names: the application directory and the database schema.
 fn app(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
-    let Some(app) = &t.app else { return };
-    if let Some(src) = &app.source {
-        let dir = ctx.base_dir.join(&src.value);
-        if !dir.is_dir() {
+    let dir = t
+        .app
+        .as_ref()
+        .and_then(|a| a.source.as_ref())
+        .map(|s| (s, "app.source", true));
+    let schema = t
+        .database
+        .as_ref()
+        .and_then(|d| d.schema.as_ref())
+        .map(|s| (s, "database.schema", false));
+    for (path, key, is_dir) in dir.into_iter().chain(schema) {
+        let p = ctx.base_dir.join(&path.value);
+        let ok = if is_dir { p.is_dir() } else { p.is_file() };
+        if !ok {
+            let kind = if is_dir { "directory" } else { "file" };
             out.push(
                 Problem::error(
                     "topology::missing-source",
-                    src.span,
-                    format!("application directory `{}` does not exist", dir.display()),
+                    path.span,
+                    format!("{key}: {kind} `{}` does not exist", p.display()),
                 )
-                .label("no such directory")
-                .help("app.source is relative to the topology file's folder"),
+                .label(format!("no such {kind}"))
+                .help(format!("{key} is relative to the topology file's folder")),
             );
         }
     }

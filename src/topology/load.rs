@@ -158,8 +158,26 @@ fn hosts(node: &Node, d: &mut Decoder) -> Vec<Host> {
         let Some(f) = d.map(value, &what, &["address", "roles", "ssh"]) else {
             continue;
         };
-        let Some(address) = (match f.get("address") {
-            Some(n) => d.ip(n, &format!("{what} address")),
+        // A host whose address is wrong stays in the list (with an unspecified address that no
+        // rule compares) so that references to it do not turn into errors of their own.
+        let placeholder = |span| Sp::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), span);
+        let address = match f.get("address") {
+            Some(n) => match d.ip(n, &format!("{what} address")) {
+                Some(ip) if ip.value.is_unspecified() || ip.value.is_multicast() => {
+                    d.push(
+                        Problem::error(
+                            "topology::invalid-address",
+                            ip.span,
+                            format!("{what} address {} cannot be connected to", ip.value),
+                        )
+                        .label("not a host address")
+                        .help("write the address the tool reaches the host on, e.g. 192.0.2.10"),
+                    );
+                    placeholder(ip.span)
+                }
+                Some(ip) => ip,
+                None => placeholder(n.span),
+            },
             None => {
                 d.push(
                     Problem::error(
@@ -170,10 +188,8 @@ fn hosts(node: &Node, d: &mut Decoder) -> Vec<Host> {
                     .label("address missing")
                     .help("add `address: 192.0.2.10` (the address the tool connects to)"),
                 );
-                None
+                placeholder(key.span)
             }
-        }) else {
-            continue;
         };
         let roles = f
             .get("roles")

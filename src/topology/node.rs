@@ -98,6 +98,7 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
 
 fn strip_location_prefix(msg: &str) -> String {
     let msg = msg.trim();
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
     let msg = msg.strip_prefix("error: ").unwrap_or(msg);
     if let Some(rest) = msg.strip_prefix("line ")
         && let Some((_, after)) = rest.split_once(": ")
@@ -132,11 +133,21 @@ fn span_of_location(text: &str, loc: &serde_saphyr::Location) -> Span {
                 .map(char::len_utf8)
                 .sum();
             offset += col_bytes;
-            let len = l[col_bytes..]
+            // Cover the word at the position (a key, a value), or the one character there.
+            let rest = &l[col_bytes..];
+            let word: usize = rest
                 .chars()
-                .next()
-                .filter(|c| *c != '\n')
-                .map_or(0, char::len_utf8);
+                .take_while(|c| c.is_alphanumeric() || "_-.".contains(*c))
+                .map(char::len_utf8)
+                .sum();
+            let len = if word > 0 {
+                word
+            } else {
+                rest.chars()
+                    .next()
+                    .filter(|c| *c != '\n')
+                    .map_or(0, char::len_utf8)
+            };
             return Span::new(offset, len);
         }
         offset += l.len();

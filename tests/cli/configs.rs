@@ -1,0 +1,72 @@
+//! Every rendered config of every valid example passes the real parsers. A missing parser fails
+//! the test with the install hint: these tests never skip.
+
+use crate::support::{load, root, yaml_files};
+use foobar_infra::check_configs::{self, Status, install_hint, which};
+use foobar_infra::render::{self, Secrets};
+
+#[test]
+fn the_real_parsers_are_installed() {
+    for program in ["haproxy", "nginx", "mariadbd"] {
+        assert!(which(program).is_some(), "{}", install_hint(program));
+    }
+}
+
+#[test]
+fn every_example_passes_haproxy_nginx_and_mariadb() {
+    let tera = render::templates::load(None).unwrap();
+    let mut checked = std::collections::BTreeSet::new();
+    for dir in ["examples", "inventories"] {
+        for path in yaml_files(dir) {
+            let rel = path.strip_prefix(root()).unwrap().display().to_string();
+            let loaded = load(&rel);
+            let t = loaded.topology.as_ref().unwrap();
+            let desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+            let zone = render::zone_file(t, &tera).unwrap();
+            for outcome in check_configs::run(&desired, zone.as_ref()).unwrap() {
+                match &outcome.status {
+                    Status::Passed => {
+                        checked.insert(outcome.checker.clone());
+                    }
+                    Status::Failed(detail) => panic!(
+                        "{rel}: {} rejects {} of {}:\n{detail}",
+                        outcome.checker, outcome.file, outcome.host
+                    ),
+                    Status::Skipped(why) if outcome.checker != "named-checkzone" => panic!("{rel}: {why}"),
+                    Status::Skipped(_) => {}
+                }
+            }
+        }
+    }
+    for program in ["haproxy", "nginx", "mariadbd"] {
+        assert!(checked.contains(program), "{program} checked at least one file");
+    }
+}
+
+/// A broken template is caught by the checker, and its output names the host's path.
+#[test]
+fn a_broken_nginx_config_is_rejected_with_its_line() {
+    let loaded = load("examples/foobar.yaml");
+    let t = loaded.topology.as_ref().unwrap();
+    let tera = render::templates::load(None).unwrap();
+    let mut desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+    let site = desired.hosts[1].files.iter_mut().find(|f| f.path.ends_with("foobar.conf")).unwrap();
+    site.content = site.content.replace("keepalive 16;", "keepalive sixteen;");
+    let outcomes = check_configs::run(&desired, None).unwrap();
+    let failed: Vec<_> = outcomes.iter().filter(|o| matches!(o.status, Status::Failed(_))).collect();
+    assert_eq!(failed.len(), 1, "{outcomes:#?}");
+    let Status::Failed(detail) = &failed[0].status else { unreachable!() };
+    assert!(detail.contains("/etc/nginx/conf.d/foobar.conf:4"), "{detail}");
+    assert!(!detail.contains("foobar-infra-check-"), "temporary paths are hidden: {detail}");
+}
+
+#[test]
+fn validate_check_configs_reports_each_checker() {
+    crate::support::cli()
+        .args(["validate", "--check-configs", "-i", "examples/foobar.yaml"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("ok: haproxy accepts /etc/haproxy/haproxy.cfg for lb-01"))
+        .stdout(predicates::str::contains("ok: nginx accepts /etc/nginx/nginx.conf for web-03"))
+        .stdout(predicates::str::contains("ok: mariadbd accepts"));
+}

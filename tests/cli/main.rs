@@ -1,0 +1,9 @@
+//! Integration tests, compiled into one binary: CLI behaviour, rendered files, real config
+//! parsers, and robustness of the loader.
+
+mod support;
+
+mod configs;
+mod fuzz;
+mod render;
+mod validate;

@@ -1,0 +1,41 @@
+//! Shared helpers: the binary with a clean environment, example paths, in-process loading.
+
+use assert_cmd::Command;
+use foobar_infra::topology::{self, Loaded};
+use std::path::{Path, PathBuf};
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The CLI, run from the repository root with a predictable environment.
+pub fn cli() -> Command {
+    let mut cmd = Command::cargo_bin("foobar-infra").expect("binary built");
+    cmd.current_dir(root())
+        .env_remove("FOOBAR_INFRA_INVENTORY")
+        .env_remove("FOOBAR_INFRA_EXAMPLE_UNSET_PASSWORD")
+        .env("FOOBAR_DB_PASSWORD", "test-only-password")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Every `*.yaml` in a folder of the repository, sorted.
+pub fn yaml_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .expect("folder exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Loads a topology in-process, with the test password set.
+pub fn load(rel: &str) -> Loaded {
+    let source = topology::read(&root().join(rel)).expect("readable");
+    topology::load(source, &|k| (k == "FOOBAR_DB_PASSWORD").then(|| "test-only-password".to_string()))
+}
+
+pub fn stem(p: &Path) -> String {
+    p.file_stem().unwrap().to_string_lossy().into_owned()
+}
