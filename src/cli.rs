@@ -33,6 +33,9 @@ pub enum Command {
     /// Write every file for every host to `--out DIR/<host>/<path>`, with a manifest.json of each
     /// host's packages, files, services and what reloads what.
     Render(RenderArgs),
+    /// Real hosts on this machine to try everything on: one systemd container per topology host,
+    /// with its own address and sshd, bare of the web stack (podman, or docker).
+    Lab(LabArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,4 +77,59 @@ pub struct RenderArgs {
     /// Output format of the summary on stdout.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    #[command(subcommand)]
+    pub command: LabCommand,
+    /// Container engine (default: podman if installed, else docker).
+    #[arg(long, value_enum, global = true)]
+    pub engine: Option<crate::lab::engine::EngineKind>,
+    /// The lab's state folder: login key, host keys, known_hosts, ssh_config.
+    #[arg(long, env = "FOOBAR_INFRA_LAB_DIR", value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human", global = true)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Start one host per topology host (in parallel) and wait until each answers SSH; hosts that
+    /// are up are left alone. Builds the base image first if its recipe changed.
+    Up(LabUpArgs),
+    /// Remove every lab host and the lab network (the image and the keys stay).
+    Down,
+    /// Every lab host with its address, roles and state.
+    Status,
+    /// Hard-stop one host (a failure drill).
+    Stop {
+        /// Host name, as in the topology.
+        host: String,
+    },
+    /// Start a stopped host again and wait for SSH.
+    Start {
+        /// Host name, as in the topology.
+        host: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LabUpArgs {
+    /// The topology (inventory) file.
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        default_value = "inventories/lab.yaml",
+        value_name = "FILE"
+    )]
+    pub topology_inventory: PathBuf,
+    /// Replace the web/app hosts by N of them (web-01..web-NN); the scaled topology is written
+    /// into the state folder and its path printed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub web: Option<u16>,
+    /// Hosts brought up at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallel: usize,
 }

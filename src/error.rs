@@ -34,4 +34,7 @@ pub enum Error {
     #[error("{0}")]
     #[diagnostic(code(usage))]
     Usage(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lab(#[from] crate::lab::LabError),
 }

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod desired;
 pub mod diagnostic;
 mod error;
+pub mod lab;
 pub mod release;
 pub mod render;
 pub mod secret;
@@ -44,5 +45,6 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
     match cli.command {
         cli::Command::Validate(args) => commands::validate::run(&args),
         cli::Command::Render(args) => commands::render::run(&args),
+        cli::Command::Lab(args) => commands::lab::run(&args),
     }
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand, each with `run(args) -> Result<ExitStatus>`.
 
+pub mod lab;
 pub mod render;
 pub mod validate;
 

@@ -104,3 +104,11 @@ pub fn load(source: Source, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
         problems,
     }
 }
+
+/// Expands a leading `~/` to the home folder, as ssh does for its own paths.
+pub fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}

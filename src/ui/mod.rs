@@ -1,6 +1,8 @@
 //! What the user sees: diagnostics and reports, errors.
 
+pub mod progress;
 pub mod report;
+pub mod table;
 
 /// Prints an error that ended a command, with its help, on stderr.
 pub fn print_error(err: &crate::Error) {

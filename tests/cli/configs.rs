@@ -32,14 +32,19 @@ fn every_example_passes_haproxy_nginx_and_mariadb() {
                         "{rel}: {} rejects {} of {}:\n{detail}",
                         outcome.checker, outcome.file, outcome.host
                     ),
-                    Status::Skipped(why) if outcome.checker != "named-checkzone" => panic!("{rel}: {why}"),
+                    Status::Skipped(why) if outcome.checker != "named-checkzone" => {
+                        panic!("{rel}: {why}")
+                    }
                     Status::Skipped(_) => {}
                 }
             }
         }
     }
     for program in ["haproxy", "nginx", "mariadbd"] {
-        assert!(checked.contains(program), "{program} checked at least one file");
+        assert!(
+            checked.contains(program),
+            "{program} checked at least one file"
+        );
     }
 }
 
@@ -50,14 +55,29 @@ fn a_broken_nginx_config_is_rejected_with_its_line() {
     let t = loaded.topology.as_ref().unwrap();
     let tera = render::templates::load(None).unwrap();
     let mut desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
-    let site = desired.hosts[1].files.iter_mut().find(|f| f.path.ends_with("foobar.conf")).unwrap();
+    let site = desired.hosts[1]
+        .files
+        .iter_mut()
+        .find(|f| f.path.ends_with("foobar.conf"))
+        .unwrap();
     site.content = site.content.replace("keepalive 16;", "keepalive sixteen;");
     let outcomes = check_configs::run(&desired, None).unwrap();
-    let failed: Vec<_> = outcomes.iter().filter(|o| matches!(o.status, Status::Failed(_))).collect();
+    let failed: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Failed(_)))
+        .collect();
     assert_eq!(failed.len(), 1, "{outcomes:#?}");
-    let Status::Failed(detail) = &failed[0].status else { unreachable!() };
-    assert!(detail.contains("/etc/nginx/conf.d/foobar.conf:4"), "{detail}");
-    assert!(!detail.contains("foobar-infra-check-"), "temporary paths are hidden: {detail}");
+    let Status::Failed(detail) = &failed[0].status else {
+        unreachable!()
+    };
+    assert!(
+        detail.contains("/etc/nginx/conf.d/foobar.conf:4"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("foobar-infra-check-"),
+        "temporary paths are hidden: {detail}"
+    );
 }
 
 #[test]
@@ -66,7 +86,11 @@ fn validate_check_configs_reports_each_checker() {
         .args(["validate", "--check-configs", "-i", "examples/foobar.yaml"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("ok: haproxy accepts /etc/haproxy/haproxy.cfg for lb-01"))
-        .stdout(predicates::str::contains("ok: nginx accepts /etc/nginx/nginx.conf for web-03"))
+        .stdout(predicates::str::contains(
+            "ok: haproxy accepts /etc/haproxy/haproxy.cfg for lb-01",
+        ))
+        .stdout(predicates::str::contains(
+            "ok: nginx accepts /etc/nginx/nginx.conf for web-03",
+        ))
         .stdout(predicates::str::contains("ok: mariadbd accepts"));
 }

@@ -17,7 +17,11 @@ fn rendered_files_match_snapshots() {
         let desired = render_example(example);
         for h in &desired.hosts {
             for f in &h.files {
-                let name = format!("{example}__{}__{}", h.name, f.path.trim_start_matches('/').replace('/', "_"));
+                let name = format!(
+                    "{example}__{}__{}",
+                    h.name,
+                    f.path.trim_start_matches('/').replace('/', "_")
+                );
                 insta::assert_snapshot!(name, f.content);
             }
         }
@@ -63,18 +67,29 @@ fn render_writes_every_host_and_a_manifest() {
     assert_eq!(lb["files"][0]["notify"][0]["service"], "haproxy");
     assert_eq!(lb["files"][0]["notify"][0]["action"], "reload");
     let sql = std::fs::read_to_string(out.path().join("db-01/bootstrap.sql")).unwrap();
-    assert!(!sql.contains("test-only-password"), "render never writes the secret");
+    assert!(
+        !sql.contains("test-only-password"),
+        "render never writes the secret"
+    );
 }
 
 #[test]
 fn render_refuses_an_invalid_topology() {
     let out = tempfile::tempdir().unwrap();
     cli()
-        .args(["render", "-i", "examples/invalid/unknown-host.yaml", "--out"])
+        .args([
+            "render",
+            "-i",
+            "examples/invalid/unknown-host.yaml",
+            "--out",
+        ])
         .arg(out.path())
         .assert()
         .code(1);
-    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none(), "nothing written");
+    assert!(
+        std::fs::read_dir(out.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
 }
 
 #[test]
@@ -86,7 +101,11 @@ fn template_overrides_replace_one_file() {
         .find(|(n, _)| *n == "haproxy/haproxy.cfg.tera")
         .unwrap()
         .1;
-    std::fs::write(dir.path().join("haproxy/haproxy.cfg.tera"), format!("# overridden\n{original}")).unwrap();
+    std::fs::write(
+        dir.path().join("haproxy/haproxy.cfg.tera"),
+        format!("# overridden\n{original}"),
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     cli()
         .args(["render", "-i", "examples/foobar.yaml", "--templates"])
@@ -105,7 +124,11 @@ fn template_overrides_replace_one_file() {
 fn undefined_template_variables_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
-    std::fs::write(dir.path().join("nginx/site.conf.tera"), "server { listen {{ web.no_such_thing }}; }\n").unwrap();
+    std::fs::write(
+        dir.path().join("nginx/site.conf.tera"),
+        "server { listen {{ web.no_such_thing }}; }\n",
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     cli()
         .args(["render", "-i", "examples/foobar.yaml", "--templates"])

@@ -33,7 +33,9 @@ pub fn yaml_files(dir: &str) -> Vec<PathBuf> {
 /// Loads a topology in-process, with the test password set.
 pub fn load(rel: &str) -> Loaded {
     let source = topology::read(&root().join(rel)).expect("readable");
-    topology::load(source, &|k| (k == "FOOBAR_DB_PASSWORD").then(|| "test-only-password".to_string()))
+    topology::load(source, &|k| {
+        (k == "FOOBAR_DB_PASSWORD").then(|| "test-only-password".to_string())
+    })
 }
 
 pub fn stem(p: &Path) -> String {

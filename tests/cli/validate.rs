@@ -7,23 +7,43 @@ use predicates::prelude::*;
 #[test]
 fn each_invalid_example_is_diagnosed() {
     let files = yaml_files("examples/invalid");
-    assert!(files.len() >= 12, "examples/invalid has one file per diagnostic");
+    assert!(
+        files.len() >= 12,
+        "examples/invalid has one file per diagnostic"
+    );
     for path in files {
         let rel = path.strip_prefix(root()).unwrap().display().to_string();
         let name = stem(&path);
         let human = cli().args(["validate", "-i", &rel]).output().unwrap();
         let text = String::from_utf8(human.stdout).unwrap();
         insta::assert_snapshot!(format!("validate_human__{name}"), text);
-        let json = cli().args(["validate", "--format", "json", "-i", &rel]).output().unwrap();
+        let json = cli()
+            .args(["validate", "--format", "json", "-i", &rel])
+            .output()
+            .unwrap();
         let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
         insta::assert_json_snapshot!(format!("validate_json__{name}"), value);
         // Warnings alone keep the topology valid; any error makes it invalid.
         let has_errors = value["errors"].as_u64().unwrap() > 0;
-        assert_eq!(human.status.code(), Some(if has_errors { 1 } else { 0 }), "{rel}");
-        assert_eq!(json.status.code(), Some(if has_errors { 1 } else { 0 }), "{rel}");
+        assert_eq!(
+            human.status.code(),
+            Some(if has_errors { 1 } else { 0 }),
+            "{rel}"
+        );
+        assert_eq!(
+            json.status.code(),
+            Some(if has_errors { 1 } else { 0 }),
+            "{rel}"
+        );
         for d in value["diagnostics"].as_array().unwrap() {
-            assert!(d["line"].as_u64().unwrap() >= 1, "{rel}: every diagnostic has a line: {d}");
-            assert!(d["column"].as_u64().unwrap() >= 1, "{rel}: every diagnostic has a column: {d}");
+            assert!(
+                d["line"].as_u64().unwrap() >= 1,
+                "{rel}: every diagnostic has a line: {d}"
+            );
+            assert!(
+                d["column"].as_u64().unwrap() >= 1,
+                "{rel}: every diagnostic has a column: {d}"
+            );
         }
     }
 }
@@ -48,25 +68,53 @@ fn planted_errors_are_at_their_exact_position() {
     ];
     for (file, code, line, column) in cases {
         let out = cli()
-            .args(["validate", "--format", "json", "-i", &format!("examples/invalid/{file}.yaml")])
+            .args([
+                "validate",
+                "--format",
+                "json",
+                "-i",
+                &format!("examples/invalid/{file}.yaml"),
+            ])
             .output()
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let diags = v["diagnostics"].as_array().unwrap();
-        assert_eq!(diags.len(), 1, "{file}: exactly the planted problem: {diags:#?}");
+        assert_eq!(
+            diags.len(),
+            1,
+            "{file}: exactly the planted problem: {diags:#?}"
+        );
         assert_eq!(diags[0]["code"], code, "{file}");
-        assert_eq!((diags[0]["line"].as_u64().unwrap(), diags[0]["column"].as_u64().unwrap()), (line, column), "{file}");
+        assert_eq!(
+            (
+                diags[0]["line"].as_u64().unwrap(),
+                diags[0]["column"].as_u64().unwrap()
+            ),
+            (line, column),
+            "{file}"
+        );
     }
 }
 
 #[test]
 fn many_problems_are_reported_in_one_run() {
     let out = cli()
-        .args(["validate", "--format", "json", "-i", "examples/invalid/many-problems.yaml"])
+        .args([
+            "validate",
+            "--format",
+            "json",
+            "-i",
+            "examples/invalid/many-problems.yaml",
+        ])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let codes: Vec<&str> = v["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
     for expected in [
         "topology::invalid-value",
         "topology::duplicate-address",
@@ -75,7 +123,10 @@ fn many_problems_are_reported_in_one_run() {
         "topology::unknown-host",
         "topology::dns-not-lb",
     ] {
-        assert!(codes.contains(&expected), "{expected} missing from {codes:?}");
+        assert!(
+            codes.contains(&expected),
+            "{expected} missing from {codes:?}"
+        );
     }
     assert!(codes.len() >= 8, "{codes:?}");
     assert_eq!(out.status.code(), Some(1));
@@ -98,7 +149,13 @@ fn valid_examples_and_inventories_exit_zero() {
 #[test]
 fn github_format_annotates_file_line_and_column() {
     cli()
-        .args(["validate", "--format", "github", "-i", "examples/invalid/unknown-key.yaml"])
+        .args([
+            "validate",
+            "--format",
+            "github",
+            "-i",
+            "examples/invalid/unknown-key.yaml",
+        ])
         .assert()
         .code(1)
         .stdout(predicate::str::starts_with(
@@ -111,10 +168,18 @@ fn github_format_annotates_file_line_and_column() {
 fn unset_secret_is_a_warning_for_validate() {
     cli()
         .env_remove("FOOBAR_DB_PASSWORD")
-        .args(["validate", "--format", "github", "-i", "examples/foobar.yaml"])
+        .args([
+            "validate",
+            "--format",
+            "github",
+            "-i",
+            "examples/foobar.yaml",
+        ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("::warning file=examples/foobar.yaml,line="))
+        .stdout(predicate::str::contains(
+            "::warning file=examples/foobar.yaml,line=",
+        ))
         .stdout(predicate::str::contains("FOOBAR_DB_PASSWORD"));
 }
 

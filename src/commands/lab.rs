@@ -1,0 +1,108 @@
+//! `lab up | down | status | stop HOST | start HOST`.
+
+use crate::cli::{LabArgs, LabCommand};
+use crate::lab::{self, Lab, Row};
+use crate::ui::progress::Progress;
+use crate::ui::report::Format;
+use crate::ui::table;
+use crate::{Error, ExitStatus, commands, topology};
+
+pub fn run(args: &LabArgs) -> Result<ExitStatus, Error> {
+    let lab = Lab::open(args.engine, args.state_dir.clone())?;
+    let progress = if args.format == Format::Json {
+        Progress::quiet()
+    } else {
+        Progress::new()
+    };
+    let started = std::time::Instant::now();
+    let rows: Vec<Row> = match &args.command {
+        LabCommand::Up(up) => {
+            let path = match up.web {
+                Some(n) => scaled(&up.topology_inventory, n.into(), &lab)?,
+                None => up.topology_inventory.clone(),
+            };
+            let (_, t) = commands::require_valid(topology::load(topology::read(&path)?, &|k| {
+                std::env::var(k).ok()
+            }))?;
+            warn_if_not_lab_ssh(&t, &lab);
+            let rows = lab::up(&lab, &t, &progress, up.parallel)?;
+            eprintln!(
+                "lab: {} hosts up in {:.1}s; topology {}",
+                rows.len(),
+                started.elapsed().as_secs_f64(),
+                path.display()
+            );
+            rows
+        }
+        LabCommand::Status => lab::status(&lab)?,
+        LabCommand::Stop { host } => vec![lab::stop(&lab, host)?],
+        LabCommand::Start { host } => vec![lab::start(&lab, host)?],
+        LabCommand::Down => {
+            let (removed, network) = lab::down(&lab)?;
+            match args.format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::json!({ "removed_containers": removed, "removed_network": network })
+                ),
+                _ => println!(
+                    "Removed {} lab host(s){}.",
+                    removed.len(),
+                    if network { " and the lab network" } else { "" }
+                ),
+            }
+            return Ok(ExitStatus::Success);
+        }
+    };
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ),
+        _ => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.host.clone(),
+                        r.address.clone(),
+                        r.roles.clone(),
+                        r.state.clone(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table::render(&["HOST", "ADDRESS", "ROLES", "STATE"], &cells)
+            );
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Writes the topology scaled to `web` web hosts into the lab's folder and returns its path.
+fn scaled(base: &std::path::Path, web: usize, lab: &Lab) -> Result<std::path::PathBuf, Error> {
+    let source = topology::read(base)?;
+    let text = lab::scale::scale(&source, web).map_err(Error::Usage)?;
+    let path = lab.state.dir.join(format!("topology-web{web}.yaml"));
+    std::fs::write(&path, text).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// plan/apply will use the topology's SSH settings: say so when they do not point at the lab.
+fn warn_if_not_lab_ssh(t: &topology::Topology, lab: &Lab) {
+    let expand = |p: &str| crate::topology::expand_home(p);
+    let key = t.ssh.identity_file.as_ref().map(|p| expand(&p.value));
+    let known = t.ssh.known_hosts.as_ref().map(|p| expand(&p.value));
+    if key.as_deref() != Some(lab.state.key_path().as_path())
+        || known.as_deref() != Some(lab.state.known_hosts_path().as_path())
+    {
+        eprintln!(
+            "warning: the topology's ssh.identity_file/known_hosts are not the lab's ({} and {}); plan and apply will not reach the lab with them",
+            lab.state.key_path().display(),
+            lab.state.known_hosts_path().display()
+        );
+    }
+}

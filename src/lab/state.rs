@@ -1,0 +1,173 @@
+//! The lab's own directory (outside any repository): the login key, each host's sshd key, the
+//! known_hosts file built from them, an ssh_config for people, and the engine configuration.
+
+use super::LabError;
+use super::image::USER;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct State {
+    pub dir: PathBuf,
+}
+
+pub struct HostKey {
+    pub private: Vec<u8>,
+    pub public: String,
+}
+
+/// `~/.local/state/foobar-infra/lab`, unless FOOBAR_INFRA_LAB_DIR says otherwise.
+pub fn default_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("FOOBAR_INFRA_LAB_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".local/state/foobar-infra/lab")
+}
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> LabError {
+    LabError::State(format!("cannot {what} {}: {e}", path.display()))
+}
+
+fn keygen(path: &Path, comment: &str) -> Result<(), LabError> {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+        .arg(path)
+        .output()
+        .map_err(|e| LabError::MissingTool {
+            tool: "ssh-keygen".into(),
+            hint: format!("cannot run ssh-keygen ({e}): apt-get install openssh-client"),
+        })?;
+    if !out.status.success() {
+        return Err(LabError::State(format!(
+            "ssh-keygen failed for {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+impl State {
+    /// Opens the directory, creating it (mode 0700) and the lab's login key if missing.
+    pub fn open(dir: PathBuf) -> Result<State, LabError> {
+        std::fs::create_dir_all(dir.join("hosts")).map_err(|e| io("create", &dir, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| io("protect", &dir, e))?;
+        }
+        let state = State { dir };
+        if !state.key_path().exists() {
+            keygen(&state.key_path(), "foobar-infra-lab")?;
+        }
+        let conf = state.dir.join("containers.conf");
+        // The hosts get their own /etc/hosts, not a copy of this machine's.
+        std::fs::write(&conf, "[containers]\nbase_hosts_file = \"none\"\n")
+            .map_err(|e| io("write", &conf, e))?;
+        Ok(state)
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        self.dir.join("id_ed25519")
+    }
+
+    pub fn known_hosts_path(&self) -> PathBuf {
+        self.dir.join("known_hosts")
+    }
+
+    pub fn containers_conf(&self) -> PathBuf {
+        self.dir.join("containers.conf")
+    }
+
+    pub fn public_key(&self) -> Result<String, LabError> {
+        let p = self.dir.join("id_ed25519.pub");
+        std::fs::read_to_string(&p).map_err(|e| io("read", &p, e))
+    }
+
+    /// The host's sshd key, made on first use and kept, so a re-created host keeps its identity.
+    pub fn host_key(&self, host: &str) -> Result<HostKey, LabError> {
+        let dir = self.dir.join("hosts").join(host);
+        std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+        let path = dir.join("ssh_host_ed25519_key");
+        if !path.exists() {
+            keygen(&path, &format!("root@{host}"))?;
+        }
+        let private = std::fs::read(&path).map_err(|e| io("read", &path, e))?;
+        let pub_path = dir.join("ssh_host_ed25519_key.pub");
+        let public = std::fs::read_to_string(&pub_path).map_err(|e| io("read", &pub_path, e))?;
+        Ok(HostKey { private, public })
+    }
+
+    /// Writes known_hosts (`name,address type key` per host) and an ssh_config for people.
+    pub fn write_known_hosts(&self, hosts: &[(String, String)]) -> Result<(), LabError> {
+        let mut known = String::new();
+        let mut config = String::new();
+        for (name, address) in hosts {
+            let key = self.host_key(name)?;
+            let mut parts = key.public.split_whitespace();
+            let (Some(kind), Some(blob)) = (parts.next(), parts.next()) else {
+                return Err(LabError::State(format!(
+                    "the host key of {name} is malformed"
+                )));
+            };
+            known.push_str(&format!("{name},{address} {kind} {blob}\n"));
+            config.push_str(&format!(
+                "Host {name}\n  HostName {address}\n  HostKeyAlias {name}\n"
+            ));
+        }
+        config.push_str(&format!(
+            "Host *\n  User {USER}\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+            self.key_path().display(),
+            self.known_hosts_path().display()
+        ));
+        let kh = self.known_hosts_path();
+        std::fs::write(&kh, known).map_err(|e| io("write", &kh, e))?;
+        let cfg = self.dir.join("ssh_config");
+        std::fs::write(&cfg, config).map_err(|e| io("write", &cfg, e))?;
+        Ok(())
+    }
+
+    /// Options for `ssh` that trust only the lab's known_hosts and use only the lab's key.
+    pub fn ssh_options(&self) -> Vec<String> {
+        let o = |s: &str| ["-o".to_string(), s.to_string()];
+        let mut v = vec![
+            "-F".to_string(),
+            "/dev/null".into(),
+            "-i".into(),
+            self.key_path().display().to_string(),
+        ];
+        v.extend(o("IdentitiesOnly=yes"));
+        v.extend(o(&format!(
+            "UserKnownHostsFile={}",
+            self.known_hosts_path().display()
+        )));
+        v.extend(o("GlobalKnownHostsFile=/dev/null"));
+        v.extend(o("StrictHostKeyChecking=yes"));
+        v.extend(o("BatchMode=yes"));
+        v.extend(o("ConnectTimeout=2"));
+        v.extend(o("LogLevel=ERROR"));
+        v
+    }
+
+    /// Remembers the machine's IP forwarding setting before the lab network changes it.
+    pub fn record_ip_forward(&self) {
+        let p = self.dir.join("ip_forward.before");
+        if !p.exists()
+            && let Ok(v) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward")
+        {
+            let _ = std::fs::write(p, v.trim());
+        }
+    }
+
+    /// Puts IP forwarding back as it was before the lab, if the lab turned it on.
+    pub fn restore_ip_forward(&self) {
+        let p = self.dir.join("ip_forward.before");
+        if let Ok(v) = std::fs::read_to_string(&p) {
+            if v.trim() == "0" {
+                let _ = std::fs::write("/proc/sys/net/ipv4/ip_forward", "0");
+            }
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
