@@ -36,6 +36,14 @@ pub enum Command {
     /// Real hosts on this machine to try everything on: one systemd container per topology host,
     /// with its own address and sshd, bare of the web stack (podman, or docker).
     Lab(LabArgs),
+    /// Show what would change on the live hosts: packages, files (with diffs), services, the
+    /// application release and database objects. Exit 2 with --detailed-exitcode when there are
+    /// changes.
+    Plan(PlanArgs),
+    /// Make the live hosts match the topology: provision bare hosts, change files atomically
+    /// (validated on the host first), reload only what changed. Asks for confirmation on a
+    /// terminal; `apply PLAN_FILE` applies a saved plan exactly, refusing if a host changed since.
+    Apply(ApplyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -132,4 +140,61 @@ pub struct LabUpArgs {
     /// Hosts brought up at once.
     #[arg(long, default_value_t = 8)]
     pub parallel: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+    /// Only these hosts (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
+    pub limit: Vec<String>,
+    /// Hosts worked on at once.
+    #[arg(long, default_value_t = 32)]
+    pub forks: usize,
+    /// Exit 0 when nothing would change, 2 when something would, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Save the plan (no secrets in it) for `foobar-infra apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out FILE` (then -i is not needed).
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan: Option<PathBuf>,
+    #[command(flatten)]
+    pub topology: OptionalTopologyArgs,
+    /// Apply without asking (for scripts and CI).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Only these hosts (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
+    pub limit: Vec<String>,
+    /// Hosts worked on at once.
+    #[arg(long, default_value_t = 32)]
+    pub forks: usize,
+    /// Output format of the final report.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct OptionalTopologyArgs {
+    /// The topology (inventory) file.
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        env = "FOOBAR_INFRA_INVENTORY",
+        value_name = "FILE"
+    )]
+    pub inventory: Option<PathBuf>,
+    /// A folder of template overrides (see `render --help`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }

@@ -17,6 +17,8 @@ pub struct HostState {
     pub address: String,
     pub roles: Vec<crate::topology::Role>,
     pub packages: Vec<String>,
+    /// System users the host's services run as (created without a login shell).
+    pub users: Vec<String>,
     pub files: Vec<File>,
     pub services: Vec<Service>,
     pub release: Option<Release>,

@@ -37,4 +37,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Lab(#[from] crate::lab::LabError),
+    #[error("the saved plan is stale: {0}")]
+    #[diagnostic(
+        code(plan::stale),
+        help("nothing was changed; make a new plan (plan --out FILE) and apply that")
+    )]
+    Stale(String),
 }

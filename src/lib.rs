@@ -1,17 +1,22 @@
 //! foobar-infra: one YAML topology of a web stack (HAProxy -> Nginx + app servers -> MariaDB/MySQL,
 //! DNS) rendered into configs and checked by the real parsers.
 
+pub mod apply;
 pub mod check_configs;
 pub mod cli;
 pub mod commands;
 pub mod desired;
 pub mod diagnostic;
 mod error;
+pub mod fleet;
 pub mod lab;
+pub mod observe;
+pub mod plan;
 pub mod release;
 pub mod render;
 pub mod secret;
 pub mod topology;
+pub mod transport;
 pub mod ui;
 
 pub use error::Error;
@@ -46,5 +51,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Validate(args) => commands::validate::run(&args),
         cli::Command::Render(args) => commands::render::run(&args),
         cli::Command::Lab(args) => commands::lab::run(&args),
+        cli::Command::Plan(args) => commands::plan::run(&args),
+        cli::Command::Apply(args) => commands::apply::run(&args),
     }
 }

@@ -1,6 +1,8 @@
 //! One file per subcommand, each with `run(args) -> Result<ExitStatus>`.
 
+pub mod apply;
 pub mod lab;
+pub mod plan;
 pub mod render;
 pub mod validate;
 
@@ -16,7 +18,8 @@ pub(crate) fn load(args: &crate::cli::TopologyArgs) -> Result<Loaded, crate::Err
 /// For commands other than `validate`: the topology if it has no errors. Its problems (warnings
 /// included) are logged on stderr; errors end the command.
 pub(crate) fn require_valid(loaded: Loaded) -> Result<(topology::Source, Topology), crate::Error> {
-    if !loaded.problems.is_empty() {
+    let errors = loaded.problems.iter().filter(|p| p.is_error()).count();
+    if errors > 0 {
         eprint!(
             "{}",
             report::human(
@@ -25,8 +28,16 @@ pub(crate) fn require_valid(loaded: Loaded) -> Result<(topology::Source, Topolog
                 report::fancy(&std::io::stderr())
             )
         );
+    } else {
+        // Warnings do not stop these commands: one line each.
+        for w in &loaded.problems {
+            let at = w.span.map_or(String::new(), |s| {
+                let (l, c) = crate::diagnostic::line_col(&loaded.source.text, s.offset);
+                format!(" ({}:{l}:{c})", loaded.source.name)
+            });
+            eprintln!("warning: {}{at}", w.message);
+        }
     }
-    let errors = loaded.problems.iter().filter(|p| p.is_error()).count();
     match loaded.topology {
         Some(t) if errors == 0 => Ok((loaded.source, t)),
         _ => Err(crate::Error::Invalid {
@@ -34,4 +45,31 @@ pub(crate) fn require_valid(loaded: Loaded) -> Result<(topology::Source, Topolog
             errors: errors.max(1),
         }),
     }
+}
+
+/// The async runtime for commands that talk to hosts.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, crate::Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// Writes a file only its owner can read (plans hold host details).
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<(), crate::Error> {
+    use std::io::Write;
+    let err = |source| crate::Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(err)?;
+    f.write_all(text.as_bytes()).map_err(err)?;
+    f.write_all(b"\n").map_err(err)
 }

@@ -89,6 +89,7 @@ pub fn render(
             address: h.address.value.to_string(),
             roles: h.roles.iter().map(|r| r.value).collect(),
             packages: Vec::new(),
+            users: Vec::new(),
             files: Vec::new(),
             services: Vec::new(),
             release: None,
@@ -262,6 +263,9 @@ impl HostRenderer<'_> {
         let unit = format!("{name}-app.service");
         let env_file = format!("/etc/{name}/app.env");
         self.packages(app.packages.iter().map(|p| p.value.clone()));
+        if !self.state.users.contains(&app.user.value) {
+            self.state.users.push(app.user.value.clone());
+        }
         match app.kind.value {
             AppKind::Gunicorn | AppKind::Command => {
                 if app.kind.value == AppKind::Gunicorn {

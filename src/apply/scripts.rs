@@ -1,0 +1,240 @@
+//! The remote side of each apply step: POSIX shell scripts, every value quoted, data on stdin.
+
+use crate::desired::{File, Validator};
+use crate::observe::STATE_DIR;
+use crate::transport::quote::{sh, words};
+
+/// Suffix of a staged file, next to its target so that the swap is one rename.
+pub const STAGED: &str = ".foobar-new";
+/// The copy of nginx.conf that includes the staged files, for `nginx -t`.
+pub const NGINX_CHECK: &str = "/etc/nginx/.foobar-check.conf";
+pub const BACKUP_DIR: &str = "/var/lib/foobar-infra/backup";
+
+pub fn lock() -> String {
+    format!(
+        "mkdir -p {STATE_DIR} && chmod 700 {STATE_DIR}\n\
+         if mkdir {STATE_DIR}/lock 2>/dev/null; then cat > {STATE_DIR}/lock/holder; printf 'locked\\n';\n\
+         else printf 'held\\t'; cat {STATE_DIR}/lock/holder 2>/dev/null || printf 'unknown'; echo; exit 3; fi\n"
+    )
+}
+
+pub fn unlock() -> String {
+    format!("rm -rf {STATE_DIR}/lock\n")
+}
+
+pub fn packages(names: &[String]) -> String {
+    let pkgs = words(names.iter().map(String::as_str));
+    // Wait on the package lock (another apt run, unattended upgrades) rather than fail.
+    format!(
+        "export DEBIAN_FRONTEND=noninteractive\n\
+         o='-q -o DPkg::Lock::Timeout=600'\n\
+         log=$(mktemp)\n\
+         if ! apt-get $o update >\"$log\" 2>&1; then echo 'apt-get update failed:'; tail -n 15 \"$log\"; rm -f \"$log\"; exit 5; fi\n\
+         if ! apt-get $o install -y --no-install-recommends {pkgs} >\"$log\" 2>&1; then echo 'apt-get install failed:'; tail -n 20 \"$log\"; rm -f \"$log\"; exit 5; fi\n\
+         rm -f \"$log\"\n"
+    )
+}
+
+pub fn users(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|u| {
+            let u = sh(u);
+            format!("id -u {u} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {u}\n")
+        })
+        .collect()
+}
+
+/// Unpacks the release tar from stdin (once per content hash), then points `current` at it,
+/// keeping the two releases before it.
+pub fn release(root: &str, hash: &str) -> String {
+    let (root, rel) = (sh(root), sh(hash));
+    format!(
+        "mkdir -p {root}/releases\n\
+         if [ ! -d {root}/releases/{rel} ]; then\n\
+           tmp=$(mktemp -d {root}/releases/.incoming.XXXXXX)\n\
+           tar -x -C \"$tmp\" --no-same-owner\n\
+           chmod 755 \"$tmp\"\n\
+           mv -T \"$tmp\" {root}/releases/{rel}\n\
+         else cat >/dev/null; fi\n\
+         ln -sfn releases/{rel} {root}/.current.new && mv -T {root}/.current.new {root}/current\n\
+         touch {root}/releases/{rel}\n\
+         ls -1t {root}/releases | grep -v -x {rel} | tail -n +3 | while read -r old; do rm -rf {root}/releases/\"$old\"; done\n"
+    )
+}
+
+fn validate(f: &File) -> Option<String> {
+    let staged = format!("{}{STAGED}", f.path);
+    let s = sh(&staged);
+    match f.validate? {
+        Validator::Haproxy => Some(format!("haproxy -c -q -f {s}")),
+        Validator::Mysql => Some(format!(
+            "if command -v mariadbd >/dev/null 2>&1; then mariadbd --defaults-file={s} --help --verbose >/dev/null; else mysqld --defaults-file={s} --validate-config; fi"
+        )),
+        Validator::Bind if f.path.ends_with(".conf.local") || f.path.ends_with(".conf") => {
+            Some(format!("named-checkconf {s}"))
+        }
+        Validator::Bind => {
+            let zone = f
+                .path
+                .rsplit('/')
+                .next()?
+                .trim_start_matches("db.")
+                .to_string();
+            Some(format!("named-checkzone -q {} {s}", sh(&zone)))
+        }
+        Validator::PhpFpm => None,
+        Validator::Systemd => None,
+        // Checked once for all Nginx files, through the check copy of nginx.conf.
+        Validator::Nginx => None,
+    }
+}
+
+/// Stages the files of the tar on stdin next to their targets, sets owner and mode, checks each
+/// with its service's own checker, and only if all pass, backs up and renames them into place.
+/// Prints `invalid\tPATH\tCHECKER` and the checker's output when one fails (nothing swapped).
+pub fn files(content: &[&File], attrs_only: &[&File], nginx_check: bool) -> String {
+    let mut s = String::new();
+    let staged: Vec<String> = content
+        .iter()
+        .map(|f| format!("{}{STAGED}", f.path))
+        .collect();
+    let mut cleanup = words(staged.iter().map(String::as_str));
+    if nginx_check {
+        cleanup.push(' ');
+        cleanup.push_str(NGINX_CHECK);
+    }
+    s.push_str(&format!(
+        "cleanup() {{ rm -f {cleanup}; }}\ntrap cleanup EXIT\n"
+    ));
+    if !content.is_empty() {
+        for f in content {
+            if let Some((dir, _)) = f.path.rsplit_once('/') {
+                s.push_str(&format!(
+                    "mkdir -p {}\n",
+                    sh(if dir.is_empty() { "/" } else { dir })
+                ));
+            }
+        }
+        s.push_str("tar -x -C / --no-same-owner --no-overwrite-dir\n");
+    }
+    for (f, st) in content.iter().zip(&staged) {
+        s.push_str(&format!(
+            "chown {}:{} {} && chmod {:o} {}\n",
+            sh(&f.owner),
+            sh(&f.group),
+            sh(st),
+            f.mode,
+            sh(st)
+        ));
+    }
+    let mut checks: Vec<(String, String, String)> = content
+        .iter()
+        .filter_map(|f| validate(f).map(|cmd| (f.path.clone(), checker_name(f), cmd)))
+        .collect();
+    if nginx_check {
+        checks.push((
+            "/etc/nginx/nginx.conf".into(),
+            "nginx".into(),
+            format!("nginx -t -q -c {NGINX_CHECK}"),
+        ));
+    }
+    for (path, checker, cmd) in &checks {
+        s.push_str(&format!(
+            "if ! out=$({cmd} 2>&1); then printf 'invalid\\t%s\\t%s\\n' {} {}; printf '%s\\n' \"$out\"; exit 4; fi\n",
+            sh(path),
+            sh(checker)
+        ));
+    }
+    for (f, st) in content.iter().zip(&staged) {
+        let t = sh(&f.path);
+        s.push_str(&format!(
+            "if [ -e {t} ]; then mkdir -p {BACKUP_DIR}$(dirname {t}) && cp -p {t} {BACKUP_DIR}{t}; printf 'swapped\\t%s\\tbackup\\n' {t}; else printf 'swapped\\t%s\\tnew\\n' {t}; fi\n\
+             mv -f {} {t}\n",
+            sh(st)
+        ));
+    }
+    for f in attrs_only {
+        let t = sh(&f.path);
+        s.push_str(&format!(
+            "chown {}:{} {t} && chmod {:o} {t}\nprintf 'attrs\\t%s\\n' {t}\n",
+            sh(&f.owner),
+            sh(&f.group),
+            f.mode
+        ));
+    }
+    s
+}
+
+fn checker_name(f: &File) -> String {
+    match f.validate {
+        Some(Validator::Haproxy) => "haproxy -c".into(),
+        Some(Validator::Mysql) => "mariadbd".into(),
+        Some(Validator::Bind) => "named-checkconf".into(),
+        _ => "check".into(),
+    }
+}
+
+/// Puts back what `files` swapped: the backups, or removes files that were new.
+pub fn rollback(swapped: &[(String, bool)]) -> String {
+    let mut s = String::new();
+    for (path, had_backup) in swapped {
+        let t = sh(path);
+        if *had_backup {
+            s.push_str(&format!(
+                "cp -p {BACKUP_DIR}{t} {t}{STAGED} && mv -f {t}{STAGED} {t}\n"
+            ));
+        } else {
+            s.push_str(&format!("rm -f {t}\n"));
+        }
+    }
+    s
+}
+
+/// One service step: `enable`, `start` (restart when the package already started it),
+/// `reload` (start when not running) or `restart`. Prints the unit's status on failure.
+pub fn service(unit: &str, action: &str) -> String {
+    let u = sh(unit);
+    let cmd = match action {
+        "enable" => format!("systemctl enable -q {u}"),
+        "start" => format!(
+            "if systemctl is-active -q {u}; then systemctl restart {u}; else systemctl start {u}; fi"
+        ),
+        "reload" => format!(
+            "if systemctl is-active -q {u}; then systemctl reload {u}; else systemctl start {u}; fi"
+        ),
+        _ => format!("systemctl restart {u}"),
+    };
+    format!(
+        "if ! {cmd}; then printf 'failed\\t%s\\n' {u}; systemctl status --no-pager -n 15 {u} 2>&1 | tail -n 20; exit 6; fi\n"
+    )
+}
+
+/// Runs SQL from stdin as the database administrator (root over the local socket).
+pub fn sql(database: Option<&str>) -> String {
+    format!("mysql --batch {}\n", database.map(sh).unwrap_or_default())
+}
+
+pub fn schema_marker(db: &str, hash: &str) -> String {
+    format!(
+        "mkdir -p {STATE_DIR} && printf '%s' {} > {STATE_DIR}/schema-{}.sha256\n",
+        sh(hash),
+        sh(db)
+    )
+}
+
+/// Polls an HTTP health endpoint on the host itself for up to ~15 s.
+pub fn http_health(port: u16, path: &str, host_header: &str) -> String {
+    format!(
+        "i=0; while [ $i -lt 60 ]; do if curl -fsS -m 2 -o /dev/null -H {} http://127.0.0.1:{port}{}; then exit 0; fi; i=$((i+1)); sleep 0.25; done\n\
+         curl -sS -m 2 -o /dev/null -w 'last answer: HTTP %{{http_code}}\\n' -H {} http://127.0.0.1:{port}{} 2>&1 || true; exit 7\n",
+        sh(&format!("Host: {host_header}")),
+        sh(path),
+        sh(&format!("Host: {host_header}")),
+        sh(path)
+    )
+}
+
+pub fn db_health() -> String {
+    "i=0; while [ $i -lt 40 ]; do mysql -N -B -e 'SELECT 1' >/dev/null 2>&1 && exit 0; i=$((i+1)); sleep 0.25; done; mysql -N -B -e 'SELECT 1' 2>&1; exit 7\n".into()
+}

@@ -1,0 +1,261 @@
+//! `apply [PLAN]`: without a saved plan, plans, shows the plan and asks (or `--auto-approve`);
+//! with one, applies exactly it after checking that no host changed since it was made.
+
+use crate::apply::{self, HostReport, Outcome};
+use crate::cli::ApplyArgs;
+use crate::commands::plan::{live_plan, report_unreachable};
+use crate::fleet;
+use crate::plan::{Plan, Seen};
+use crate::ui::progress::Progress;
+use crate::ui::report::Format;
+use crate::ui::{self, plan_view, table};
+use crate::{Error, ExitStatus};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Why a saved plan no longer fits a host: the first thing that differs.
+fn stale_reason(saved: &Seen, now: &Seen) -> Option<String> {
+    for (path, before) in &saved.files {
+        if now.files.get(path) != Some(before) {
+            return Some(format!("{path} changed"));
+        }
+    }
+    for (pkg, before) in &saved.packages {
+        if now.packages.get(pkg) != Some(before) {
+            return Some(format!("package {pkg} changed"));
+        }
+    }
+    if saved.release != now.release {
+        return Some("the deployed release changed".into());
+    }
+    (saved.rest != now.rest).then(|| "its services, users or database objects changed".into())
+}
+
+fn confirm(plan: &Plan) -> Result<bool, Error> {
+    let hosts = plan.hosts.iter().filter(|h| !h.changes.is_empty()).count();
+    eprint!("Apply these changes to {hosts} host(s)? Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Usage(format!("cannot read the answer: {e}")))?;
+    Ok(answer.trim() == "yes")
+}
+
+pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
+    let saved: Option<Plan> = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+                Error::Usage(format!("{} is not a saved plan: {e}", path.display()))
+            })?;
+            if plan.format != crate::plan::FORMAT_VERSION {
+                return Err(Error::Usage(format!(
+                    "{} was saved by another version (format {})",
+                    path.display(),
+                    plan.format
+                )));
+            }
+            Some(plan)
+        }
+        None => None,
+    };
+    let (inventory, templates) = match (&saved, &args.topology.inventory) {
+        (Some(p), _) => (
+            std::path::PathBuf::from(&p.topology),
+            p.templates.as_ref().map(std::path::PathBuf::from),
+        ),
+        (None, Some(i)) => (i.clone(), args.topology.templates.clone()),
+        (None, None) => {
+            return Err(Error::Usage(
+                "apply needs a topology (-i FILE) or a saved plan (apply PLAN_FILE)".into(),
+            ));
+        }
+    };
+    let p = fleet::prepare(&inventory, templates.as_deref())?;
+    if let Some(s) = &saved {
+        if crate::plan::sha256_hex(p.source.text.as_bytes()) != s.topology_sha256 {
+            return Err(Error::Stale(format!(
+                "the topology {} changed since the plan was made",
+                inventory.display()
+            )));
+        }
+        if p.desired_sha256() != s.desired_sha256 {
+            return Err(Error::Stale("the rendered configuration (templates or application files) changed since the plan was made".into()));
+        }
+    }
+    let limit: Vec<String> = match &saved {
+        Some(s) => s.hosts.iter().map(|h| h.host.clone()).collect(),
+        None => args.limit.clone(),
+    };
+    let rt = crate::commands::runtime()?;
+    let (plan, live) = live_plan(&p, &limit, args.forks, &rt)?;
+    let unreachable = report_unreachable(&live);
+    if let Some(s) = &saved {
+        for old in &s.hosts {
+            match plan.hosts.iter().find(|h| h.host == old.host) {
+                Some(now) => {
+                    if let Some(why) = stale_reason(&old.seen, &now.seen) {
+                        return Err(Error::Stale(format!(
+                            "host {}: {why} since the plan was made",
+                            old.host
+                        )));
+                    }
+                }
+                None => {
+                    return Err(Error::Stale(format!(
+                        "host {} cannot be observed now",
+                        old.host
+                    )));
+                }
+            }
+        }
+    }
+    let json = args.format == Format::Json;
+    if !json {
+        print!(
+            "{}",
+            plan_view::render(&plan, ui::report::fancy(&std::io::stdout()))
+        );
+    }
+    if plan.is_empty() {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({ "summary": "No changes.", "hosts": [] })
+            );
+        }
+        return Ok(if unreachable > 0 {
+            ExitStatus::Error
+        } else {
+            ExitStatus::Success
+        });
+    }
+    if saved.is_none() && !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::Usage(
+                "apply asks for confirmation and there is no terminal: review the plan, then run with --auto-approve (or apply a saved plan: plan --out FILE, apply FILE)".into(),
+            ));
+        }
+        if !confirm(&plan)? {
+            eprintln!("Apply cancelled.");
+            return Ok(ExitStatus::Success);
+        }
+    }
+
+    let interrupt: apply::Interrupt = Arc::new(AtomicBool::new(false));
+    let progress = if json {
+        Progress::quiet()
+    } else {
+        Progress::new()
+    };
+    let conns = apply::connections(&live);
+    let reports: Vec<HostReport> = rt.block_on(async {
+        let flag = interrupt.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nInterrupted: finishing the step under way on each host, starting no new one."
+                );
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+        apply::apply(&p, &plan.hosts, &conns, args.forks, &interrupt, &progress).await
+    });
+    drop(conns);
+    rt.block_on(async {
+        for l in live.into_iter().flatten() {
+            if let Ok(conn) = Arc::try_unwrap(l.conn) {
+                conn.close().await;
+            }
+        }
+    });
+    print_report(&reports, json);
+    let failed = reports
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }));
+    Ok(
+        if interrupt.load(Ordering::SeqCst)
+            || reports.iter().any(|r| r.outcome == Outcome::Interrupted)
+        {
+            ExitStatus::Interrupted
+        } else if failed || unreachable > 0 {
+            ExitStatus::Error
+        } else {
+            ExitStatus::Success
+        },
+    )
+}
+
+fn print_report(reports: &[HostReport], json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "hosts": reports }))
+                .unwrap_or_default()
+        );
+        return;
+    }
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let (result, detail) = match &r.outcome {
+                Outcome::Unchanged => ("unchanged", String::new()),
+                Outcome::Changed => (
+                    "changed",
+                    format!("{} step(s) in {:.1}s", r.done.len(), r.seconds),
+                ),
+                Outcome::Failed {
+                    step, rolled_back, ..
+                } => (
+                    "failed",
+                    format!(
+                        "at {step}{}",
+                        if *rolled_back {
+                            "; files rolled back"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+                Outcome::Skipped { reason } => ("skipped", reason.clone()),
+                Outcome::Interrupted => ("interrupted", format!("after {} step(s)", r.done.len())),
+            };
+            vec![r.host.clone(), result.to_string(), detail]
+        })
+        .collect();
+    println!(
+        "{}",
+        table::render(&["HOST", "RESULT", "DETAIL"], &rows).trim_end()
+    );
+    for r in reports {
+        if let Outcome::Failed { step, error, .. } = &r.outcome {
+            eprintln!(
+                "\nerror: host {} failed at {step}:\n{}",
+                r.host,
+                indent(error)
+            );
+        }
+    }
+    let changed = reports
+        .iter()
+        .filter(|r| r.outcome == Outcome::Changed)
+        .count();
+    let failed = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+        .count();
+    println!("Apply finished: {changed} host(s) changed, {failed} failed.");
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

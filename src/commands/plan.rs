@@ -1,0 +1,81 @@
+//! `plan`: what would change on the live hosts, with diffs; `--out` saves it for `apply FILE`.
+
+use crate::cli::PlanArgs;
+use crate::fleet::{self, Live};
+use crate::plan::Plan;
+use crate::transport::TransportError;
+use crate::ui::report::Format;
+use crate::ui::{self, plan_view};
+use crate::{Error, ExitStatus};
+
+/// Plans on the live hosts: the plan of those that answered, and the errors of those that did not.
+pub(crate) fn live_plan(
+    p: &fleet::Prepared,
+    limit: &[String],
+    forks: usize,
+    rt: &tokio::runtime::Runtime,
+) -> Result<(Plan, Vec<Result<Live, TransportError>>), Error> {
+    let hosts = p.select(limit)?;
+    let live = rt.block_on(fleet::observe_all(p, &hosts, forks));
+    let plan = fleet::make_plan(p, &hosts, &live);
+    Ok((plan, live))
+}
+
+/// Reports unreachable hosts, each on its own, and returns how many there were.
+pub(crate) fn report_unreachable(live: &[Result<Live, TransportError>]) -> usize {
+    let mut n = 0;
+    for l in live {
+        if let Err(e) = l {
+            n += 1;
+            ui::print_diagnostic(e);
+        }
+    }
+    n
+}
+
+pub fn run(args: &PlanArgs) -> Result<ExitStatus, Error> {
+    let p = fleet::prepare(&args.topology.inventory, args.topology.templates.as_deref())?;
+    let rt = crate::commands::runtime()?;
+    let (plan, live) = live_plan(&p, &args.limit, args.forks, &rt)?;
+    let unreachable = report_unreachable(&live);
+    match args.format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "hosts": plan.hosts,
+                "summary": plan.summary(),
+                "changes": !plan.is_empty(),
+                "unreachable": live.iter().filter_map(|l| l.as_ref().err().map(|e| e.to_string())).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        _ => print!(
+            "{}",
+            plan_view::render(&plan, ui::report::fancy(&std::io::stdout()))
+        ),
+    }
+    if let Some(out) = &args.out {
+        crate::commands::write_private(
+            out,
+            &serde_json::to_string_pretty(&plan).unwrap_or_default(),
+        )?;
+        eprintln!(
+            "Saved the plan to {}: apply it with `foobar-infra apply {}`.",
+            out.display(),
+            out.display()
+        );
+    }
+    rt.block_on(async {
+        for l in live.into_iter().flatten() {
+            if let Ok(conn) = std::sync::Arc::try_unwrap(l.conn) {
+                conn.close().await;
+            }
+        }
+    });
+    Ok(if unreachable > 0 {
+        ExitStatus::Error
+    } else if args.detailed_exitcode && !plan.is_empty() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
+}

@@ -1,0 +1,317 @@
+//! Remote hosts over SSH: one multiplexed master connection per host (the `openssh` crate drives
+//! the real `ssh`, so ~/.ssh/config, the agent and jump hosts work), reused for every command of
+//! a run. One primitive: run a POSIX shell script, its data (file contents, secrets) on stdin,
+//! never in argv.
+
+pub mod quote;
+
+use crate::topology::{Topology, expand_home};
+use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
+
+/// Commands at once on one connection: below sshd's default MaxSessions (10).
+const SESSIONS_PER_HOST: usize = 8;
+/// Delays between connection attempts: simultaneous connects to dozens of hosts fail now and then.
+const BACKOFF_MS: [u64; 4] = [200, 500, 1000, 2000];
+
+/// How to reach one host.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub host: String,
+    pub address: String,
+    pub user: String,
+    pub port: u16,
+    pub identity_file: Option<PathBuf>,
+    pub known_hosts: Option<PathBuf>,
+    pub jump: Option<String>,
+    /// Run scripts through `sudo -n`.
+    pub become_: bool,
+}
+
+impl Target {
+    /// The targets of every host, per-host SSH settings over the topology's.
+    pub fn all(t: &Topology, base_dir: &std::path::Path) -> Vec<Target> {
+        let path = |p: &str| {
+            let e = expand_home(p);
+            if e.is_relative() { base_dir.join(e) } else { e }
+        };
+        t.hosts
+            .iter()
+            .map(|h| Target {
+                host: h.name.value.clone(),
+                address: h.address.value.to_string(),
+                user: h.ssh_user.as_ref().map_or(&t.ssh.user, |u| u).value.clone(),
+                port: h.ssh_port.as_ref().map_or(t.ssh.port, |p| p.value),
+                identity_file: t.ssh.identity_file.as_ref().map(|p| path(&p.value)),
+                known_hosts: t.ssh.known_hosts.as_ref().map(|p| path(&p.value)),
+                jump: t.ssh.jump.as_ref().map(|j| j.value.clone()),
+                become_: t.ssh.become_,
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum TransportError {
+    #[error("host {host} ({address}): its SSH host key is unknown or has changed")]
+    #[diagnostic(
+        code(ssh::host_key),
+        help(
+            "check the key out of band and add it to the known_hosts file the topology names ({known_hosts}); keys are never accepted blindly.\nssh said: {detail}"
+        )
+    )]
+    HostKey {
+        host: String,
+        address: String,
+        known_hosts: String,
+        detail: String,
+    },
+    #[error("host {host} ({address}): SSH login as {user} was refused")]
+    #[diagnostic(
+        code(ssh::auth),
+        help("check ssh.user and ssh.identity_file (or the agent).\nssh said: {detail}")
+    )]
+    Auth {
+        host: String,
+        address: String,
+        user: String,
+        detail: String,
+    },
+    #[error("host {host} ({address}) is unreachable after {attempts} attempts")]
+    #[diagnostic(
+        code(ssh::unreachable),
+        help("is the host up and sshd listening on port {port}? ssh said: {detail}")
+    )]
+    Unreachable {
+        host: String,
+        address: String,
+        port: u16,
+        attempts: usize,
+        detail: String,
+    },
+    #[error("host {host}: sudo needs a password")]
+    #[diagnostic(
+        code(ssh::sudo),
+        help(
+            "`become: true` runs `sudo -n`: give {user} passwordless sudo, or connect as root with become: false"
+        )
+    )]
+    Become { host: String, user: String },
+    #[error("host {host}: the connection failed while running a command: {detail}")]
+    #[diagnostic(code(ssh::remote))]
+    Remote { host: String, detail: String },
+}
+
+/// What a remote script printed and how it ended.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn ok(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// An open master connection to one host.
+pub struct Connection {
+    pub target: Target,
+    session: Session,
+    slots: Semaphore,
+}
+
+fn builder(t: &Target, control_dir: &std::path::Path) -> SessionBuilder {
+    let mut b = SessionBuilder::default();
+    b.user(t.user.clone())
+        .port(t.port)
+        .known_hosts_check(KnownHosts::Strict)
+        .connect_timeout(Duration::from_secs(10))
+        .server_alive_interval(Duration::from_secs(15))
+        .control_directory(control_dir);
+    if let Some(k) = &t.identity_file {
+        b.keyfile(k);
+    }
+    if let Some(k) = &t.known_hosts {
+        b.user_known_hosts_file(k);
+    }
+    if let Some(j) = &t.jump {
+        b.jump_hosts([j]);
+    }
+    b
+}
+
+fn error_text(e: &openssh::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = std::error::Error::source(e);
+    while let Some(c) = cur {
+        parts.push(c.to_string());
+        cur = c.source();
+    }
+    parts
+        .join(": ")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Connects to `target`, retrying transient failures with backoff. Host key and login problems
+/// fail at once: retrying cannot fix them.
+pub async fn connect(target: &Target) -> Result<Connection, TransportError> {
+    let control_dir = std::env::temp_dir();
+    let mut detail = String::new();
+    for attempt in 0..=BACKOFF_MS.len() {
+        match builder(target, &control_dir)
+            .connect_mux(&target.address)
+            .await
+        {
+            Ok(session) => {
+                return Ok(Connection {
+                    target: target.clone(),
+                    session,
+                    slots: Semaphore::new(SESSIONS_PER_HOST),
+                });
+            }
+            Err(e) => {
+                detail = error_text(&e);
+                if detail.contains("Host key verification failed")
+                    || detail.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+                    || detail.contains("No ED25519 host key is known")
+                    || detail.contains("host key is known")
+                {
+                    return Err(TransportError::HostKey {
+                        host: target.host.clone(),
+                        address: target.address.clone(),
+                        known_hosts: target.known_hosts.as_ref().map_or_else(
+                            || "~/.ssh/known_hosts".into(),
+                            |p| p.display().to_string(),
+                        ),
+                        detail,
+                    });
+                }
+                if detail.contains("Permission denied") {
+                    return Err(TransportError::Auth {
+                        host: target.host.clone(),
+                        address: target.address.clone(),
+                        user: target.user.clone(),
+                        detail,
+                    });
+                }
+                if let Some(ms) = BACKOFF_MS.get(attempt) {
+                    tokio::time::sleep(Duration::from_millis(*ms)).await;
+                }
+            }
+        }
+    }
+    Err(TransportError::Unreachable {
+        host: target.host.clone(),
+        address: target.address.clone(),
+        port: target.port,
+        attempts: BACKOFF_MS.len() + 1,
+        detail,
+    })
+}
+
+/// The prologue of every remote script: strict mode, a known locale and PATH.
+const PROLOGUE: &str =
+    "set -eu\nexport LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n";
+
+impl Connection {
+    /// Runs a shell script on the host (through `sudo -n` when the topology says `become`),
+    /// feeding `stdin`. The script is code only; data travels on stdin.
+    pub async fn exec(&self, script: &str, stdin: &[u8]) -> Result<Output, TransportError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| TransportError::Remote {
+                host: self.target.host.clone(),
+                detail: e.to_string(),
+            })?;
+        let full = format!("{PROLOGUE}{script}");
+        let mut cmd = if self.target.become_ {
+            let mut c = self.session.command("sudo");
+            c.args(["-n", "--", "sh", "-c"]).arg(&full);
+            c
+        } else {
+            let mut c = self.session.command("sh");
+            c.arg("-c").arg(&full);
+            c
+        };
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let remote = |e: openssh::Error| TransportError::Remote {
+            host: self.target.host.clone(),
+            detail: error_text(&e),
+        };
+        let mut child = cmd.spawn().await.map_err(remote)?;
+        let pipe = child.stdin().take();
+        let feed = async move {
+            if let Some(mut p) = pipe {
+                // The script may exit before reading everything; its exit code says why.
+                let _ = p.write_all(stdin).await;
+                let _ = p.shutdown().await;
+            }
+        };
+        let (_, out) = tokio::join!(feed, child.wait_with_output());
+        let out = out.map_err(remote)?;
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if self.target.become_
+            && out.status.code() == Some(1)
+            && stderr.contains("sudo: a password is required")
+        {
+            return Err(TransportError::Become {
+                host: self.target.host.clone(),
+                user: self.target.user.clone(),
+            });
+        }
+        Ok(Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
+        })
+    }
+
+    pub async fn close(self) {
+        let _ = self.session.close().await;
+    }
+}
+
+/// Connects to every target at once (at most `forks` connecting at a time). Each host gets its
+/// own result: one unreachable host does not hide the others.
+pub async fn connect_all(
+    targets: &[Target],
+    forks: usize,
+) -> Vec<Result<Arc<Connection>, TransportError>> {
+    let gate = Arc::new(Semaphore::new(forks.max(1)));
+    let tasks: Vec<_> = targets
+        .iter()
+        .cloned()
+        .map(|t| {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                connect(&t).await.map(Arc::new)
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for (task, t) in tasks.into_iter().zip(targets) {
+        out.push(task.await.unwrap_or_else(|e| {
+            Err(TransportError::Remote {
+                host: t.host.clone(),
+                detail: e.to_string(),
+            })
+        }));
+    }
+    out
+}

@@ -1,0 +1,168 @@
+//! A plan as people read it: per host, in order, each change with its diff, then the summary.
+
+use crate::plan::{Change, DbAction, FileAction, Plan, ServiceAction};
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn add(&self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+    fn change(&self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+    fn service(&self, s: &str) -> String {
+        self.wrap("36", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn diff_line(&self, l: &str) -> String {
+        if l.starts_with("+++") || l.starts_with("---") {
+            self.bold(l)
+        } else if l.starts_with('+') {
+            self.wrap("32", l)
+        } else if l.starts_with('-') {
+            self.wrap("31", l)
+        } else if l.starts_with("@@") {
+            self.wrap("36", l)
+        } else {
+            l.to_string()
+        }
+    }
+}
+
+fn db_action(a: DbAction) -> &'static str {
+    match a {
+        DbAction::CreateDatabase => "create database",
+        DbAction::CreateUser => "create user (least privilege)",
+        DbAction::SetPassword => "set the password (from the secret)",
+        DbAction::FixGrants => "fix privileges",
+        DbAction::LoadSchema => "load the schema",
+    }
+}
+
+/// One line for a change, and its diff under it.
+fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
+    let mark = |add: bool| if add { p.add("+") } else { p.change("~") };
+    match c {
+        Change::Package { name } => vec![format!("{} package {name}", mark(true))],
+        Change::User { name } => vec![format!("{} system user {name}", mark(true))],
+        Change::Release {
+            app,
+            from,
+            to,
+            files,
+        } => vec![format!(
+            "{} release {app} {} ({files} files){}",
+            mark(from.is_none()),
+            &to[..12.min(to.len())],
+            from.as_ref().map_or(String::new(), |f| format!(
+                ", replacing {}",
+                &f[..12.min(f.len())]
+            ))
+        )],
+        Change::File {
+            path,
+            action,
+            sensitive,
+            diff,
+            mode,
+            owner,
+        } => {
+            let mut head = format!("{} file {path}", mark(*action == FileAction::Create));
+            if *action == FileAction::Attributes {
+                head.push_str(" (attributes only)");
+            }
+            if let Some((a, b)) = mode {
+                head.push_str(&format!(", mode {a} -> {b}"));
+            }
+            if let Some((a, b)) = owner {
+                head.push_str(&format!(", owner {a} -> {b}"));
+            }
+            if *sensitive && *action != FileAction::Attributes {
+                head.push_str(" (sensitive: contents hidden)");
+            }
+            let mut lines = vec![head];
+            if let Some(d) = diff {
+                lines.extend(d.lines().map(|l| format!("      {}", p.diff_line(l))));
+            }
+            lines
+        }
+        Change::Database { action, object } => vec![format!(
+            "{} database {object}: {}",
+            mark(matches!(
+                action,
+                DbAction::CreateDatabase | DbAction::CreateUser
+            )),
+            db_action(*action)
+        )],
+        Change::Service {
+            name,
+            action,
+            reason,
+        } => {
+            let verb = match action {
+                ServiceAction::Enable => "enable",
+                ServiceAction::Start => "start",
+                ServiceAction::Reload => "reload",
+                ServiceAction::Restart => "restart",
+            };
+            vec![format!(
+                "{} service {name}: {verb} ({reason})",
+                p.service("*")
+            )]
+        }
+    }
+}
+
+/// The whole plan as text; `color` adds ANSI colours.
+pub fn render(plan: &Plan, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    for h in plan.hosts.iter().filter(|h| !h.changes.is_empty()) {
+        out.push_str(&p.bold(&format!("{} ({})", h.host, h.address)));
+        out.push('\n');
+        for c in &h.changes {
+            for l in change_lines(c, &p) {
+                out.push_str("  ");
+                out.push_str(&l);
+                out.push('\n');
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary_line(plan));
+    out.push('\n');
+    out
+}
+
+pub fn summary_line(plan: &Plan) -> String {
+    if plan.is_empty() {
+        return "No changes.".into();
+    }
+    let s = plan.summary();
+    let services = plan
+        .hosts
+        .iter()
+        .flat_map(|h| &h.changes)
+        .filter(|c| !c.is_resource())
+        .count();
+    let mut line = format!(
+        "Plan: {} to add, {} to change, {} to remove.",
+        s.add, s.change, s.remove
+    );
+    if services > 0 {
+        line.push_str(&format!(" {services} service action(s)."));
+    }
+    line
+}
