@@ -105,6 +105,10 @@ impl Prepared {
         let mut v = serde_json::to_value(&self.desired).unwrap_or_default();
         if let Some(hosts) = v["hosts"].as_array_mut() {
             for h in hosts {
+                // Where the release comes from locally is not part of the state: its hash is.
+                if let Some(r) = h["release"].as_object_mut() {
+                    r.remove("source");
+                }
                 if let Some(files) = h["files"].as_array_mut() {
                     for f in files.iter_mut().filter(|f| f["sensitive"] == true) {
                         f["sha256"] = serde_json::Value::Null;

@@ -99,12 +99,16 @@ impl Change {
     }
 }
 
+/// A file as a saved plan remembers it: mode, owner, group, and content hash (none for
+/// sensitive files).
+pub type SeenFile = (u32, String, String, Option<String>);
+
 /// What a saved plan remembers of a host's state, to refuse a stale plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seen {
     /// Path -> (mode, owner, group, content hash). Sensitive files keep no hash: a hash of a
     /// file holding a password would let anyone holding the plan test guesses.
-    pub files: BTreeMap<String, Option<(u32, String, String, Option<String>)>>,
+    pub files: BTreeMap<String, Option<SeenFile>>,
     pub packages: BTreeMap<String, bool>,
     pub release: Option<String>,
     /// Hash of everything else observed (services, users, database objects).

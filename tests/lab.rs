@@ -79,6 +79,8 @@ fn podman(args: &[&str]) -> String {
 
 #[test]
 fn lab_lifecycle() {
+    // Start from no lab at all (another test binary may have left one provisioned).
+    cli().args(["lab", "down"]).assert().success();
     let up = cli()
         .args(["lab", "up", "-i", "inventories/lab.yaml"])
         .output()

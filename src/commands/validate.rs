@@ -45,25 +45,28 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, crate::Error> {
         Format::Github => {
             let mut out = report::github(source, problems);
             for c in &checks {
-                if let Status::Failed(detail) | Status::Skipped(detail) = &c.status {
-                    let level = if matches!(c.status, Status::Failed(_)) {
-                        "error"
-                    } else {
-                        "warning"
-                    };
-                    let message = format!(
-                        "{} rejects {} for host {}:\n{detail}",
-                        c.checker, c.file, c.host
-                    );
-                    out.push_str(&format!(
-                        "::{level} file={},title=config-check::{}\n",
-                        source.name,
-                        message
-                            .replace('%', "%25")
-                            .replace('\r', "%0D")
-                            .replace('\n', "%0A")
-                    ));
-                }
+                let (level, message) = match &c.status {
+                    Status::Failed(detail) => (
+                        "error",
+                        format!(
+                            "{} rejects {} for host {}:\n{detail}",
+                            c.checker, c.file, c.host
+                        ),
+                    ),
+                    Status::Skipped(why) => (
+                        "warning",
+                        format!(
+                            "{} skipped for {} on host {}: {why}",
+                            c.checker, c.file, c.host
+                        ),
+                    ),
+                    Status::Passed => continue,
+                };
+                out.push_str(&format!(
+                    "::{level} file={},title=config-check::{}\n",
+                    report::gh_property(&source.name),
+                    report::gh_data(&message)
+                ));
             }
             print!("{out}");
         }

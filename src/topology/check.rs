@@ -437,7 +437,28 @@ fn looks_like_address(s: &str) -> bool {
 }
 
 fn dns(t: &Topology, out: &mut Vec<Problem>) {
-    let Some(dns) = &t.dns else { return };
+    let Some(dns) = &t.dns else {
+        for h in t.hosts_with(Role::Dns) {
+            let span = h
+                .roles
+                .iter()
+                .find(|r| r.value == Role::Dns)
+                .map_or(h.name.span, |r| r.span);
+            out.push(
+                Problem::warning(
+                    "topology::unused-role",
+                    span,
+                    format!(
+                        "host `{}` has the dns role but serves no zone until a `dns:` section exists",
+                        h.name.value
+                    ),
+                )
+                .label("nothing to serve")
+                .help("add a `dns:` section with the zone's records, or remove the `dns` role"),
+            );
+        }
+        return;
+    };
     let lb_hosts: Vec<&Host> = t.hosts_with(Role::Lb).collect();
     let site_names: Vec<String> = t.web.as_ref().map_or_else(
         || vec![format!("www.{}", t.domain.value)],

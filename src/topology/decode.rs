@@ -3,6 +3,7 @@
 
 use super::node::{Node, Span, Value};
 use crate::diagnostic::{Problem, did_you_mean};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// A decoded value and the span of the text it came from.
@@ -33,7 +34,7 @@ pub struct Decoder<'t> {
 /// The keys of one mapping, checked against the keys it may have.
 pub struct Fields<'n> {
     pub node: &'n Node,
-    pairs: Vec<(&'n str, &'n Node, &'n Node)>,
+    pairs: Vec<(Cow<'n, str>, &'n Node, &'n Node)>,
 }
 
 impl<'n> Fields<'n> {
@@ -41,14 +42,14 @@ impl<'n> Fields<'n> {
     pub fn get(&self, key: &str) -> Option<&'n Node> {
         self.pairs
             .iter()
-            .find(|(k, _, _)| *k == key)
+            .find(|(k, _, _)| k == key)
             .map(|(_, _, v)| *v)
             .filter(|v| !matches!(v.value, Value::Null))
     }
 
     /// Entries in file order: key text, key node, value node.
-    pub fn entries(&self) -> impl Iterator<Item = (&'n str, &'n Node, &'n Node)> + '_ {
-        self.pairs.iter().copied()
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &'n Node, &'n Node)> + '_ {
+        self.pairs.iter().map(|(k, kn, v)| (k.as_ref(), *kn, *v))
     }
 }
 
@@ -96,7 +97,8 @@ impl<'t> Decoder<'t> {
         Some(fields)
     }
 
-    /// Opens a mapping with free-form string keys (host names, environment variables).
+    /// Opens a mapping with free-form string keys (host names, environment variables). Plain
+    /// keys YAML would read as booleans or numbers (`yes`, `N`, `1234`) keep their spelling.
     pub fn any_map<'n>(&mut self, node: &'n Node, what: &str) -> Option<Fields<'n>> {
         let Value::Map(pairs) = &node.value else {
             self.type_error(node, what, "a mapping");
@@ -104,9 +106,17 @@ impl<'t> Decoder<'t> {
         };
         let mut out = Vec::with_capacity(pairs.len());
         for (k, v) in pairs {
-            match &k.value {
-                Value::Str(s) => out.push((s.as_str(), k, v)),
-                _ => self.push(
+            let key = match &k.value {
+                Value::Str(s) => Some(Cow::Borrowed(s.as_str())),
+                Value::Bool(_) | Value::Int(_) | Value::Float(_) => self
+                    .raw(k)
+                    .filter(|raw| !raw.is_empty())
+                    .map(|raw| Cow::Owned(raw.to_string())),
+                _ => None,
+            };
+            match key {
+                Some(key) => out.push((key, k, v)),
+                None => self.push(
                     Problem::error(
                         "topology::wrong-type",
                         k.span,
@@ -117,6 +127,12 @@ impl<'t> Decoder<'t> {
             }
         }
         Some(Fields { node, pairs: out })
+    }
+
+    /// The source text of a node, as written.
+    fn raw(&self, node: &Node) -> Option<&'t str> {
+        self.text
+            .get(node.span.offset..node.span.offset + node.span.len)
     }
 
     /// Reads a list; a single value stands for a list of one.
@@ -137,9 +153,7 @@ impl<'t> Decoder<'t> {
         match &node.value {
             Value::Str(s) => Some(Sp::new(s.clone(), node.span)),
             Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
-                let raw = self
-                    .text
-                    .get(node.span.offset..node.span.offset + node.span.len)?;
+                let raw = self.raw(node)?;
                 Some(Sp::new(raw.to_string(), node.span))
             }
             _ => {
@@ -307,5 +321,28 @@ mod tests {
         assert_eq!(parse_duration_ms("2 s"), None);
         assert_eq!(parse_duration_ms("fast"), None);
         assert_eq!(parse_duration_ms("99999h"), None);
+    }
+
+    #[test]
+    fn keys_read_as_booleans_or_numbers_keep_their_spelling() {
+        let text = "yes: a\nN: b\n1234: c\n1.50: d\ntrue: e\nname: f\n";
+        let root = super::super::node::parse(text).unwrap();
+        let mut d = Decoder::new(text);
+        let f = d.any_map(&root, "test").unwrap();
+        let keys: Vec<&str> = f.entries().map(|(k, _, _)| k).collect();
+        assert_eq!(keys, ["yes", "N", "1234", "1.50", "true", "name"]);
+        assert!(f.get("1234").is_some());
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+    }
+
+    #[test]
+    fn a_null_key_is_still_a_type_error() {
+        let text = "~: a\nname: b\n";
+        let root = super::super::node::parse(text).unwrap();
+        let mut d = Decoder::new(text);
+        let f = d.any_map(&root, "test").unwrap();
+        assert_eq!(f.entries().count(), 1);
+        assert_eq!(d.problems.len(), 1);
+        assert_eq!(d.problems[0].code, "topology::wrong-type");
     }
 }

@@ -349,8 +349,9 @@ fn load_balancer(
         if let Some(i) = h
             .get("interval")
             .and_then(|n| d.duration(n, "health_check.interval"))
+            .and_then(|i| at_least(d, i, 100, "health_check.interval", "100ms to 1 day"))
         {
-            health_check.interval_ms = i.value.max(100);
+            health_check.interval_ms = i.value;
         }
         if let Some(r) = h
             .get("rise")
@@ -425,11 +426,13 @@ fn load_balancer(
             ("client", &mut client),
             ("server", &mut server),
         ] {
+            let what = format!("timeouts.{key}");
             if let Some(v) = t
                 .get(key)
-                .and_then(|n| d.duration(n, &format!("timeouts.{key}")))
+                .and_then(|n| d.duration(n, &what))
+                .and_then(|v| at_least(d, v, 1, &what, "1ms to 1 day"))
             {
-                *slot = v.value.max(1);
+                *slot = v.value;
             }
         }
     }
@@ -499,6 +502,23 @@ fn abs_path(node: &Node, what: &str, d: &mut Decoder) -> Option<Sp<String>> {
     Some(s)
 }
 
+/// A duration of at least `min_ms`; a shorter one is reported at its value, not raised silently.
+fn at_least(d: &mut Decoder, v: Sp<u64>, min_ms: u64, what: &str, range: &str) -> Option<Sp<u64>> {
+    if v.value >= min_ms {
+        return Some(v);
+    }
+    d.push(
+        Problem::error(
+            "topology::invalid-value",
+            v.span,
+            format!("{what} is too short: {}ms, at least {min_ms}ms", v.value),
+        )
+        .label("too short")
+        .help(format!("{what} takes {range}, e.g. 500ms or 2s")),
+    );
+    None
+}
+
 fn web(node: &Node, domain: &Sp<String>, app_name: &str, d: &mut Decoder) -> Option<Web> {
     let f = d.map(
         node,
@@ -516,10 +536,18 @@ fn web(node: &Node, domain: &Sp<String>, app_name: &str, d: &mut Decoder) -> Opt
         .map(|n| d.list(n, |d, n| d.name(n, "web.server_names entry")))
         .unwrap_or_default();
     if server_names.is_empty() {
-        server_names = vec![
-            Sp::new(format!("www.{}", domain.value), domain.span),
-            domain.clone(),
-        ];
+        let has_www = domain
+            .value
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("www."));
+        server_names = if has_www {
+            vec![domain.clone()]
+        } else {
+            vec![
+                Sp::new(format!("www.{}", domain.value), domain.span),
+                domain.clone(),
+            ]
+        };
     }
     Some(Web {
         server_names,
@@ -970,4 +998,76 @@ fn dns(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<Dns> {
         })
         .unwrap_or_default();
     Some(Dns { zone, ttl, records })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::line_col;
+    use crate::topology::{Loaded, Source, load};
+    use std::sync::Arc;
+
+    fn load_text(text: &str) -> Loaded {
+        let source = Source {
+            name: "test.yaml".into(),
+            text: Arc::new(text.to_string()),
+            base_dir: ".".into(),
+        };
+        load(source, &|_| None)
+    }
+
+    fn server_names(loaded: &Loaded) -> Vec<String> {
+        let web = loaded.topology.as_ref().unwrap().web.as_ref().unwrap();
+        web.server_names.iter().map(|n| n.value.clone()).collect()
+    }
+
+    const LB_WEB: &str = "domain: foobar.com
+hosts:
+  lb-01: { address: 192.0.2.10, roles: [lb] }
+  web-01: { address: 192.0.2.21, roles: [web, app] }
+";
+
+    #[test]
+    fn a_www_domain_is_its_own_server_name() {
+        let loaded = load_text(&LB_WEB.replace("foobar.com", "www.foobar.com"));
+        assert_eq!(server_names(&loaded), ["www.foobar.com"]);
+        let t = loaded.topology.as_ref().unwrap();
+        assert_eq!(t.app.as_ref().unwrap().name.value, "foobar");
+        assert!(!loaded.has_errors(), "{:?}", loaded.problems);
+    }
+
+    #[test]
+    fn a_bare_domain_also_gets_its_www_name() {
+        let loaded = load_text(LB_WEB);
+        assert_eq!(server_names(&loaded), ["www.foobar.com", "foobar.com"]);
+    }
+
+    /// Durations below what HAProxy takes are errors at the value, not silently raised.
+    #[test]
+    fn too_short_interval_and_timeout_are_errors() {
+        let text = format!(
+            "{LB_WEB}load_balancer:
+  health_check: {{ interval: 50ms }}
+  timeouts: {{ connect: 0, client: 1ms }}
+"
+        );
+        let loaded = load_text(&text);
+        let found: Vec<(&str, usize, usize)> = loaded
+            .problems
+            .iter()
+            .map(|p| {
+                let (line, col) = line_col(&text, p.span.unwrap().offset);
+                (p.code, line, col)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("topology::invalid-value", 6, 29),
+                ("topology::invalid-value", 7, 24),
+            ]
+        );
+        let help = |i: usize| loaded.problems[i].help.clone().unwrap_or_default();
+        assert!(help(0).contains("100ms to 1 day"));
+        assert!(help(1).contains("1ms to 1 day"));
+    }
 }

@@ -241,13 +241,15 @@ pub fn github(source: &Source, problems: &[Problem]) -> String {
     out
 }
 
-fn gh_data(s: &str) -> String {
+/// Escapes a GitHub workflow command's message (the part after `::`).
+pub(crate) fn gh_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn gh_property(s: &str) -> String {
+/// Escapes a GitHub workflow command's property value (`file=`, `title=`, ...).
+pub(crate) fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -140,3 +140,41 @@ fn undefined_template_variables_are_errors() {
         .stderr(predicates::str::contains("nginx/site.conf.tera"))
         .stderr(predicates::str::contains("web-01"));
 }
+
+/// Rendered files get the mode they have on the host, also over an earlier, wider render.
+#[cfg(unix)]
+#[test]
+fn render_writes_each_file_with_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let out = tempfile::tempdir().unwrap();
+    let env = out.path().join("web-01/etc/foobar/app.env");
+    std::fs::create_dir_all(env.parent().unwrap()).unwrap();
+    std::fs::write(&env, "stale\n").unwrap();
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o666)).unwrap();
+    cli()
+        .args(["render", "-i", "examples/foobar.yaml", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let mode = |rel: &str| {
+        std::fs::metadata(out.path().join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("web-01/etc/foobar/app.env"), 0o640);
+    assert_eq!(mode("web-01/etc/nginx/nginx.conf"), 0o644);
+    assert_eq!(mode("db-01/bootstrap.sql"), 0o600);
+}
+
+#[test]
+fn render_summary_counts_in_words() {
+    let out = tempfile::tempdir().unwrap();
+    cli()
+        .args(["render", "-i", "examples/minimal.yaml", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(" files for 1 host into "));
+}

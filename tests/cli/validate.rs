@@ -65,6 +65,8 @@ fn planted_errors_are_at_their_exact_position() {
         ("invalid-address", "topology::invalid-address", 8, 14),
         ("secret-unset", "topology::secret-unset", 16, 10),
         ("inline-password", "topology::inline-secret", 11, 13),
+        ("invalid-interval", "topology::invalid-value", 12, 15),
+        ("unused-role", "topology::unused-role", 6, 17),
     ];
     for (file, code, line, column) in cases {
         let out = cli()
@@ -162,6 +164,45 @@ fn github_format_annotates_file_line_and_column() {
             "::error file=examples/invalid/unknown-key.yaml,line=11,col=3,",
         ))
         .stdout(predicate::str::contains("did you mean `algorithm`?"));
+}
+
+/// Config-check annotations escape the file name like the topology's own problems do.
+#[test]
+fn github_config_check_annotations_escape_the_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let topology = dir.path().join("site,a:b.yaml");
+    std::fs::copy(root().join("examples/minimal.yaml"), &topology).unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(templates.join("nginx")).unwrap();
+    std::fs::write(
+        templates.join("nginx/site.conf.tera"),
+        "server { keepalive sixteen; }\n",
+    )
+    .unwrap();
+    let out = cli()
+        .args([
+            "validate",
+            "--check-configs",
+            "--format",
+            "github",
+            "--templates",
+        ])
+        .arg(&templates)
+        .arg("-i")
+        .arg(&topology)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("title=config-check"))
+        .unwrap_or_else(|| panic!("a config-check annotation: {stdout}"));
+    assert!(line.starts_with("::error file="), "{line}");
+    assert!(
+        line.contains("site%2Ca%3Ab.yaml,title=config-check::nginx rejects "),
+        "{line}"
+    );
+    assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]

@@ -1,0 +1,203 @@
+//! apply: from bare hosts to a working site; idempotence; drift repair; refusal of invalid configs.
+
+use crate::support::*;
+
+#[test]
+fn fresh_lab_serves_the_site_from_every_server() {
+    let (_lab, (first, seconds)) = lab();
+    let (out, _) = text(first);
+    assert!(
+        out.contains("Apply finished: 5 host(s) changed, 0 failed."),
+        "{out}"
+    );
+    eprintln!("first apply on bare hosts: {seconds:.1}s");
+    let mut served = std::collections::BTreeSet::new();
+    for _ in 0..9 {
+        let (status, by, _) = get("/");
+        assert_eq!(status, 200);
+        served.insert(by);
+    }
+    assert_eq!(
+        served.into_iter().collect::<Vec<_>>(),
+        ["web-01", "web-02", "web-03"],
+        "round robin over all three"
+    );
+    let (status, _, body) = get("/db");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("hello from the database"),
+        "the app reads from MariaDB: {body}"
+    );
+    assert_eq!(get("/static/style.css").0, 200, "Nginx serves static files");
+}
+
+#[test]
+fn second_apply_changes_and_reloads_nothing() {
+    let (_lab, _) = lab();
+    let units = [
+        (LB, "haproxy"),
+        (WEB[0].1, "nginx"),
+        (WEB[1].1, "foobar-app"),
+        (DB, "mariadb"),
+    ];
+    let before: Vec<usize> = units.iter().map(|(a, u)| lifecycle_events(a, u)).collect();
+    let out = cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(stdout.trim(), "No changes.", "{stdout}");
+    let after: Vec<usize> = units.iter().map(|(a, u)| lifecycle_events(a, u)).collect();
+    assert_eq!(
+        before, after,
+        "no service was started, reloaded or restarted"
+    );
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn drift_on_one_host_is_planned_and_repaired_there_only() {
+    let (_lab, _) = lab();
+    let (web02, web02_addr) = WEB[1];
+    ssh(
+        web02_addr,
+        "echo '# edited by hand' | sudo tee -a /etc/nginx/conf.d/foobar.conf >/dev/null",
+    );
+    let plan = cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{web02} ({web02_addr})")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-# edited by hand"),
+        "the diff shows the edit: {stdout}"
+    );
+    for (other, _) in [WEB[0], WEB[2]] {
+        assert!(
+            !stdout.contains(&format!("{other} (")),
+            "{other} has no changes: {stdout}"
+        );
+    }
+    assert!(stdout.contains("service nginx: reload"), "{stdout}");
+    let before: Vec<usize> = WEB
+        .iter()
+        .map(|(_, a)| lifecycle_events(a, "nginx"))
+        .collect();
+    cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .assert()
+        .success();
+    let after: Vec<usize> = WEB
+        .iter()
+        .map(|(_, a)| lifecycle_events(a, "nginx"))
+        .collect();
+    assert_eq!(after[0], before[0], "web-01's nginx untouched");
+    assert!(after[1] > before[1], "web-02's nginx reloaded");
+    assert_eq!(after[2], before[2], "web-03's nginx untouched");
+    assert!(!ssh(web02_addr, "cat /etc/nginx/conf.d/foobar.conf").contains("edited by hand"));
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn an_invalid_nginx_template_is_never_swapped_in() {
+    let (_lab, _) = lab();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
+    let original = foobar_infra::render::templates::EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "nginx/site.conf.tera")
+        .unwrap()
+        .1;
+    // A directive Nginx does not know, on a line of its own.
+    let broken = original.replacen(
+        "    root {{ web.document_root }};",
+        "    root {{ web.document_root }};\n    frobnicate on;",
+        1,
+    );
+    std::fs::write(dir.path().join("nginx/site.conf.tera"), broken).unwrap();
+    let live_before: Vec<String> = WEB
+        .iter()
+        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
+        .collect();
+    let out = cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve", "--templates"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("unknown directive \"frobnicate\" in /etc/nginx/conf.d/foobar.conf:"),
+        "names the file and line: {stderr}"
+    );
+    assert!(
+        stderr.contains("host web-01 failed at files"),
+        "names the host: {stderr}"
+    );
+    assert!(
+        stdout.contains("lb-01   skipped"),
+        "the load balancer is not touched: {stdout}"
+    );
+    let live_after: Vec<String> = WEB
+        .iter()
+        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
+        .collect();
+    assert_eq!(live_before, live_after, "the live files are unchanged");
+    for (_, a) in WEB {
+        assert_eq!(
+            ssh(
+                a,
+                "ls /etc/nginx/conf.d/ /etc/nginx/ | grep -c foobar-new || true"
+            )
+            .trim(),
+            "0",
+            "no staged leftovers"
+        );
+    }
+    assert_eq!(get("/").0, 200, "Nginx still serves");
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_held_lock_stops_a_second_apply() {
+    let (_lab, _) = lab();
+    let web01 = WEB[0].1;
+    ssh(
+        web01,
+        "echo '# drift' | sudo tee -a /etc/foobar/gunicorn.conf.py >/dev/null; sudo mkdir -p /var/lib/foobar-infra/lock; echo 'ops@elsewhere (pid 42)' | sudo tee /var/lib/foobar-infra/lock/holder >/dev/null",
+    );
+    let out = cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("another apply holds the lock on web-01: ops@elsewhere (pid 42)"),
+        "{stderr}"
+    );
+    ssh(web01, "sudo rm -rf /var/lib/foobar-infra/lock");
+    cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .assert()
+        .success();
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}

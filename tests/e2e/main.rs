@@ -1,0 +1,9 @@
+//! plan / apply against the lab's real hosts: a fresh lab is provisioned once, then each test
+//! checks one behaviour and leaves the site as it found it. Tests run one at a time.
+//! Needs root, podman and the Debian package mirror (`.ci/run` installs the rest).
+
+mod support;
+
+mod apply;
+mod plan;
+mod secrets;

@@ -1,0 +1,128 @@
+//! The shared lab: brought up bare and applied once per run; helpers to run the CLI and to reach
+//! hosts the way an operator would (ssh as the topology's user, strict host keys).
+
+use assert_cmd::Command;
+use std::process::Output;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+pub const INVENTORY: &str = "inventories/lab.yaml";
+pub const LB: &str = "10.89.7.10";
+pub const WEB: [(&str, &str); 3] = [
+    ("web-01", "10.89.7.21"),
+    ("web-02", "10.89.7.22"),
+    ("web-03", "10.89.7.23"),
+];
+pub const DB: &str = "10.89.7.30";
+/// The lab's (deliberately insecure, inline) database password.
+pub const PASSWORD: &str = "lab-only-not-secret";
+
+pub fn cli() -> Command {
+    let mut c = Command::cargo_bin("foobar-infra").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    c
+}
+
+pub fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn state_dir() -> std::path::PathBuf {
+    std::env::var_os("FOOBAR_INFRA_LAB_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap())
+                .join(".local/state/foobar-infra/lab")
+        })
+}
+
+/// Runs a command on a lab host as `deploy`; `sudo` inside as needed.
+pub fn ssh(address: &str, command: &str) -> String {
+    let dir = state_dir();
+    let out = std::process::Command::new("ssh")
+        .args(["-F", "/dev/null", "-i"])
+        .arg(dir.join("id_ed25519"))
+        .arg("-o")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            dir.join("known_hosts").display()
+        ))
+        .args([
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=5",
+            "-o",
+            "LogLevel=ERROR",
+        ])
+        .arg(format!("deploy@{address}"))
+        .arg(command)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// How many times systemd started or reloaded `unit` on a host (from its journal).
+pub fn lifecycle_events(address: &str, unit: &str) -> usize {
+    ssh(address, &format!("sudo journalctl -q -u {unit} -o cat | grep -c -E '^(Reloading|Reloaded|Starting|Started|Stopping)' || true"))
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// HTTP through the load balancer: (status, X-Served-By, body).
+pub fn get(path: &str) -> (u16, String, String) {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-m", "5", "-D", "-", &format!("http://{LB}{path}")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let served_by = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-served-by: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    (status, served_by.trim().to_string(), body.to_string())
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+static FIRST_APPLY: OnceLock<(Output, f64)> = OnceLock::new();
+
+/// Takes the lab for one test. The first caller makes it fresh (bare hosts) and applies once.
+pub fn lab() -> (MutexGuard<'static, ()>, &'static (Output, f64)) {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let first = FIRST_APPLY.get_or_init(|| {
+        cli().args(["lab", "down"]).assert().success();
+        cli()
+            .args(["lab", "up", "-i", INVENTORY])
+            .assert()
+            .success();
+        let start = std::time::Instant::now();
+        let out = cli()
+            .args(["apply", "-i", INVENTORY, "--auto-approve"])
+            .output()
+            .unwrap();
+        (out, start.elapsed().as_secs_f64())
+    });
+    assert!(
+        first.0.status.success(),
+        "the first apply failed:\n{}\n{}",
+        text(&first.0).0,
+        text(&first.0).1
+    );
+    (guard, first)
+}
