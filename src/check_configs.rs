@@ -233,20 +233,7 @@ fn jobs_for(h: &HostState, root: &Path) -> std::io::Result<Vec<Job>> {
 /// Writes a copy of the host's nginx.conf whose includes of managed files point into `root`, so
 /// `nginx -t` reads the rendered files rather than the machine's own.
 fn nginx_main(h: &HostState, root: &Path) -> std::io::Result<String> {
-    let main = h
-        .file("/etc/nginx/nginx.conf")
-        .map(|f| f.content.clone())
-        .unwrap_or_default();
-    let mut text = main;
-    for f in h
-        .files
-        .iter()
-        .filter(|f| f.validate == Some(Validator::Nginx))
-    {
-        if f.path != "/etc/nginx/nginx.conf" {
-            text = text.replace(&f.path, &under(root, &f.path).display().to_string());
-        }
-    }
+    let text = h.nginx_main_relocated(|path| Some(under(root, path).display().to_string()));
     let p = root.join("etc/nginx/nginx.check.conf");
     std::fs::write(&p, text)?;
     Ok(p.display().to_string())

@@ -133,9 +133,32 @@ pub struct DnsRecord {
     pub ttl: u32,
 }
 
+/// The main Nginx configuration file every web host gets.
+pub const NGINX_MAIN: &str = "/etc/nginx/nginx.conf";
+
 impl HostState {
     pub fn file(&self, path: &str) -> Option<&File> {
         self.files.iter().find(|f| f.path == path)
+    }
+
+    /// The rendered nginx.conf with each `include` of another managed Nginx file pointed where
+    /// `relocate` says (files it returns `None` for stay): `nginx -t` on the result checks
+    /// rendered or staged files instead of the live ones.
+    pub fn nginx_main_relocated(&self, relocate: impl Fn(&str) -> Option<String>) -> String {
+        let mut text = self
+            .file(NGINX_MAIN)
+            .map(|f| f.content.clone())
+            .unwrap_or_default();
+        for f in self
+            .files
+            .iter()
+            .filter(|f| f.validate == Some(Validator::Nginx) && f.path != NGINX_MAIN)
+        {
+            if let Some(to) = relocate(&f.path) {
+                text = text.replace(&format!("include {};", f.path), &format!("include {to};"));
+            }
+        }
+        text
     }
 }
 

@@ -163,16 +163,7 @@ pub async fn observe_all(
             })
         })
         .collect();
-    let mut out = Vec::with_capacity(tasks.len());
-    for (t, h) in tasks.into_iter().zip(hosts) {
-        out.push(t.await.unwrap_or_else(|e| {
-            Err(TransportError::Remote {
-                host: h.name.clone(),
-                detail: e.to_string(),
-            })
-        }));
-    }
-    out
+    transport::join_per_host(tasks, hosts.iter().map(|h| h.name.as_str())).await
 }
 
 /// The plan for the hosts that answered; those that did not come back as errors.

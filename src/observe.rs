@@ -89,16 +89,20 @@ pub fn probe_script(desired: &HostState) -> String {
         ));
     }
     if !desired.files.is_empty() {
+        // One stat and one sha256sum for all files; missing files simply print nothing.
         let paths = words(desired.files.iter().map(|f| f.path.as_str()));
-        s.push_str(&format!("for f in {paths}; do [ -f \"$f\" ] && stat -c 'stat\t%n\t%a\t%U\t%G' \"$f\"; done || true\n"));
         s.push_str(&format!(
-            "for f in {paths}; do [ -f \"$f\" ] && printf 'sha\\t%s\\t%s\\n' \"$f\" \"$(sha256sum < \"$f\" | cut -d' ' -f1)\"; done || true\n"
+            "stat -c 'stat\t%n\t%a\t%U\t%G' -- {paths} 2>/dev/null || true\n"
+        ));
+        s.push_str(&format!(
+            "sha256sum -- {paths} 2>/dev/null | sed 's/^/sha\t/' || true\n"
         ));
     }
     if !desired.services.is_empty() {
+        // One systemctl for all units: one block per unit, in argument order, blank-line separated.
         let units = words(desired.services.iter().map(|s| s.name.as_str()));
         s.push_str(&format!(
-            "for u in {units}; do printf 'svc\\t%s\\t%s\\t%s\\t%s\\t%s\\n' \"$u\" \"$(systemctl show -P UnitFileState \"$u\" 2>/dev/null)\" \"$(systemctl show -P ActiveState \"$u\" 2>/dev/null)\" \"$(systemctl show -P ActiveEnterTimestampMonotonic \"$u\" 2>/dev/null)\" \"$(systemctl show -P MainPID \"$u\" 2>/dev/null)\"; done\n"
+            "systemctl show -p UnitFileState,ActiveState,ActiveEnterTimestampMonotonic,MainPID -- {units} 2>/dev/null | sed 's/^/svc\t/' || true\n"
         ));
     }
     if let Some(r) = &desired.release {
@@ -152,6 +156,8 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
         o.files.insert(f.path.clone(), None);
     }
     let mut db = desired.database.as_ref().map(|_| DbFacts::default());
+    // Index of the unit whose `systemctl show` block is being read.
+    let mut unit = 0usize;
     for line in out.lines() {
         let parts: Vec<&str> = line.split('\t').collect();
         match parts.as_slice() {
@@ -173,24 +179,31 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
                 e.owner = owner.to_string();
                 e.group = group.to_string();
             }
-            ["sha", path, hash] => {
-                let e = o
-                    .files
-                    .entry(path.to_string())
-                    .or_insert(None)
-                    .get_or_insert_with(FileFacts::default);
-                e.sha256 = hash.to_string();
+            ["sha", line] => {
+                if let Some((hash, path)) = line.split_once("  ") {
+                    let e = o
+                        .files
+                        .entry(path.to_string())
+                        .or_insert(None)
+                        .get_or_insert_with(FileFacts::default);
+                    e.sha256 = hash.to_string();
+                }
             }
-            ["svc", name, enabled, active, since, pid] => {
-                o.services.insert(
-                    name.to_string(),
-                    ServiceFacts {
-                        enabled: enabled.to_string(),
-                        active: active.to_string(),
-                        since: since.to_string(),
-                        main_pid: pid.to_string(),
-                    },
-                );
+            ["svc", ""] => unit += 1,
+            ["svc", prop] => {
+                if let (Some(s), Some((key, value))) =
+                    (desired.services.get(unit), prop.split_once('='))
+                {
+                    let facts = o.services.entry(s.name.clone()).or_default();
+                    let value = value.to_string();
+                    match key {
+                        "UnitFileState" => facts.enabled = value,
+                        "ActiveState" => facts.active = value,
+                        "ActiveEnterTimestampMonotonic" => facts.since = value,
+                        "MainPID" => facts.main_pid = value,
+                        _ => {}
+                    }
+                }
             }
             ["release", hash] if !hash.is_empty() => o.release = Some(hash.to_string()),
             ["dbrunning"] => {

@@ -2,6 +2,9 @@
 //! topology's user with sudo, stop and start again, and `lab down` leaves nothing behind.
 //! Needs root and podman (`.ci/run` installs it).
 
+#[path = "common/lab_ssh.rs"]
+mod lab_ssh;
+
 use assert_cmd::Command;
 use std::process::Command as Std;
 use std::time::{Duration, Instant};
@@ -21,40 +24,9 @@ fn cli() -> Command {
     c
 }
 
-fn state_dir() -> std::path::PathBuf {
-    std::env::var_os("FOOBAR_INFRA_LAB_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap())
-                .join(".local/state/foobar-infra/lab")
-        })
-}
-
 /// Runs a command on a lab host as the topology's user (deploy), strict host key checking on.
 fn ssh(address: &str, command: &str) -> std::process::Output {
-    let dir = state_dir();
-    Std::new("ssh")
-        .args(["-F", "/dev/null", "-i"])
-        .arg(dir.join("id_ed25519"))
-        .arg("-o")
-        .arg(format!(
-            "UserKnownHostsFile={}",
-            dir.join("known_hosts").display()
-        ))
-        .args([
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "ConnectTimeout=3",
-            "-o",
-            "LogLevel=ERROR",
-        ])
-        .arg(format!("deploy@{address}"))
-        .arg(command)
-        .output()
-        .unwrap()
+    lab_ssh::ssh_output(address, command)
 }
 
 fn system_running(address: &str) -> String {

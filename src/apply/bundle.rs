@@ -1,7 +1,7 @@
 //! Tar streams sent on a remote script's stdin: staged files, and application releases.
 
 use crate::apply::scripts::{NGINX_CHECK, STAGED};
-use crate::desired::{File, HostState, Validator};
+use crate::desired::{File, HostState};
 use std::path::Path;
 
 fn entry(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8], mode: u32) -> std::io::Result<()> {
@@ -38,21 +38,12 @@ pub fn files(files: &[&File], nginx_check: Option<&str>) -> Result<Vec<u8>, Stri
 
 /// nginx.conf as it will be, with the staged Nginx files included in place of the live ones.
 pub fn nginx_check_config(h: &HostState, changed: &[&File]) -> String {
-    let main = h
-        .file("/etc/nginx/nginx.conf")
-        .map(|f| f.content.clone())
-        .unwrap_or_default();
-    let mut text = main;
-    for f in changed
-        .iter()
-        .filter(|f| f.validate == Some(Validator::Nginx) && f.path != "/etc/nginx/nginx.conf")
-    {
-        text = text.replace(
-            &format!("include {};", f.path),
-            &format!("include {}{STAGED};", f.path),
-        );
-    }
-    text
+    h.nginx_main_relocated(|path| {
+        changed
+            .iter()
+            .any(|f| f.path == path)
+            .then(|| format!("{path}{STAGED}"))
+    })
 }
 
 /// The application files as a release: every file readable by all, executables kept executable.

@@ -121,14 +121,16 @@ impl HostRun<'_> {
         self.plan.changes.iter()
     }
 
+    /// The names a kind of change carries (packages, users), in plan order.
+    fn names(&self, pick: fn(&Change) -> Option<&String>) -> Vec<String> {
+        self.changes().filter_map(pick).cloned().collect()
+    }
+
     async fn packages(&mut self) -> Result<(), StepError> {
-        let names: Vec<String> = self
-            .changes()
-            .filter_map(|c| match c {
-                Change::Package { name } => Some(name.clone()),
-                _ => None,
-            })
-            .collect();
+        let names = self.names(|c| match c {
+            Change::Package { name } => Some(name),
+            _ => None,
+        });
         if names.is_empty() {
             return Ok(());
         }
@@ -140,13 +142,10 @@ impl HostRun<'_> {
     }
 
     async fn users(&mut self) -> Result<(), StepError> {
-        let names: Vec<String> = self
-            .changes()
-            .filter_map(|c| match c {
-                Change::User { name } => Some(name.clone()),
-                _ => None,
-            })
-            .collect();
+        let names = self.names(|c| match c {
+            Change::User { name } => Some(name),
+            _ => None,
+        });
         if names.is_empty() {
             return Ok(());
         }

@@ -94,7 +94,22 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         None => args.limit.clone(),
     };
     let rt = crate::commands::runtime()?;
+    // Ctrl-C from here on: no new step starts; the step under way on each host completes.
+    let interrupt: apply::Interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    rt.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\nInterrupted: finishing the step under way on each host, starting no new one."
+            );
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
     let (plan, live) = live_plan(&p, &limit, args.forks, &rt)?;
+    if interrupt.load(Ordering::SeqCst) {
+        eprintln!("Interrupted before any change.");
+        return Ok(ExitStatus::Interrupted);
+    }
     let unreachable = report_unreachable(&live);
     if let Some(s) = &saved {
         for old in &s.hosts {
@@ -148,25 +163,20 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         }
     }
 
-    let interrupt: apply::Interrupt = Arc::new(AtomicBool::new(false));
     let progress = if json {
         Progress::quiet()
     } else {
         Progress::new()
     };
     let conns = apply::connections(&live);
-    let reports: Vec<HostReport> = rt.block_on(async {
-        let flag = interrupt.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\nInterrupted: finishing the step under way on each host, starting no new one."
-                );
-                flag.store(true, Ordering::SeqCst);
-            }
-        });
-        apply::apply(&p, &plan.hosts, &conns, args.forks, &interrupt, &progress).await
-    });
+    let reports: Vec<HostReport> = rt.block_on(apply::apply(
+        &p,
+        &plan.hosts,
+        &conns,
+        args.forks,
+        &interrupt,
+        &progress,
+    ));
     drop(conns);
     rt.block_on(async {
         for l in live.into_iter().flatten() {

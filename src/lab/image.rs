@@ -59,7 +59,9 @@ fn hooks() -> Vec<String> {
         r#"echo LANG=C.UTF-8 > "$1/etc/default/locale""#.into(),
         // A privileged container would otherwise copy the machine's kernel log into its journal.
         r#"mkdir -p "$1/etc/systemd/journald.conf.d" && printf '[Journal]\nReadKMsg=no\n' > "$1/etc/systemd/journald.conf.d/90-lab.conf""#.into(),
-        r#"printf 'Acquire::Languages "none";\n' > "$1/etc/apt/apt.conf.d/90-lab""#.into(),
+        // Lab hosts only: a package mirror that serves a frozen snapshot would otherwise make
+        // `apt-get update` fail once the snapshot's Release files pass their Valid-Until date.
+        r#"printf 'Acquire::Languages "none";\nAcquire::Check-Valid-Until "false";\n' > "$1/etc/apt/apt.conf.d/90-lab""#.into(),
         // The engine provides these per container; machine-id empty = one per container.
         r#"rm -f "$1/etc/resolv.conf" "$1/etc/hostname"; : > "$1/etc/machine-id""#.into(),
     ]
@@ -70,6 +72,7 @@ fn mmdebstrap_args(tar: &str) -> Vec<String> {
         "--variant=minbase".to_string(),
         format!("--include={}", PACKAGES.join(",")),
         "--aptopt=Acquire::Languages \"none\"".into(),
+        "--aptopt=Acquire::Check-Valid-Until \"false\"".into(),
         // Keep the package lists so a fresh host can install at once, as a cloud image can.
         "--skip=cleanup/apt/lists".into(),
     ];

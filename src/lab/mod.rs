@@ -194,6 +194,12 @@ pub fn up(
     lab.state.record_ip_forward();
     network::ensure(&lab.engine, &net)?;
     let existing = hosts::list(&lab.engine)?;
+    let total = existing.len()
+        + specs
+            .iter()
+            .filter(|s| !existing.iter().any(|e| e.host == s.name))
+            .count();
+    lab.state.ensure_inotify(total)?;
     // known_hosts covers this topology's hosts and any other lab host still there.
     let mut known: Vec<(String, String)> = specs
         .iter()
@@ -366,7 +372,7 @@ pub fn down(lab: &Lab) -> Result<(Vec<String>, bool), LabError> {
     }
     let others = lab.engine.run(&["ps".into(), "-q".into()], None)?;
     if others.ok && others.stdout.trim().is_empty() {
-        lab.state.restore_ip_forward();
+        lab.state.restore_sysctls();
     }
     Ok((names, removed_network))
 }

@@ -150,24 +150,64 @@ impl State {
         v
     }
 
-    /// Remembers the machine's IP forwarding setting before the lab network changes it.
-    pub fn record_ip_forward(&self) {
-        let p = self.dir.join("ip_forward.before");
-        if !p.exists()
-            && let Ok(v) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward")
-        {
-            let _ = std::fs::write(p, v.trim());
+    fn sysctl_record(&self) -> PathBuf {
+        self.dir.join("sysctl.before")
+    }
+
+    /// The machine's kernel settings as they were before the lab changed them.
+    fn recorded(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(self.sysctl_record())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Remembers a kernel setting (a /proc/sys path) once, before the lab changes it.
+    fn remember(&self, path: &str) {
+        if self.recorded().iter().any(|(k, _)| k == path) {
+            return;
+        }
+        if let Ok(v) = std::fs::read_to_string(path) {
+            let mut text = std::fs::read_to_string(self.sysctl_record()).unwrap_or_default();
+            text.push_str(&format!("{path}={}\n", v.trim()));
+            let _ = std::fs::write(self.sysctl_record(), text);
         }
     }
 
-    /// Puts IP forwarding back as it was before the lab, if the lab turned it on.
-    pub fn restore_ip_forward(&self) {
-        let p = self.dir.join("ip_forward.before");
-        if let Ok(v) = std::fs::read_to_string(&p) {
-            if v.trim() == "0" {
-                let _ = std::fs::write("/proc/sys/net/ipv4/ip_forward", "0");
-            }
-            let _ = std::fs::remove_file(p);
+    /// Remembers IP forwarding, which the engine's network turns on.
+    pub fn record_ip_forward(&self) {
+        self.remember(IP_FORWARD);
+    }
+
+    /// Each systemd host holds about 7 inotify instances; the machine's default (128) stops
+    /// the 21st host from booting. Raises the limit for `hosts` hosts, remembering the old value.
+    pub fn ensure_inotify(&self, hosts: usize) -> Result<(), LabError> {
+        let need = 16 * hosts as u64 + 256;
+        let current: u64 = std::fs::read_to_string(INOTIFY_INSTANCES)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        if current >= need {
+            return Ok(());
         }
+        self.remember(INOTIFY_INSTANCES);
+        std::fs::write(INOTIFY_INSTANCES, need.to_string()).map_err(|e| {
+            LabError::State(format!(
+                "{hosts} hosts need fs.inotify.max_user_instances >= {need} (it is {current}) and it cannot be raised: {e}; run as root or `sysctl -w fs.inotify.max_user_instances={need}`"
+            ))
+        })
+    }
+
+    /// Puts back every kernel setting the lab changed (called when no container is left).
+    pub fn restore_sysctls(&self) {
+        for (path, value) in self.recorded() {
+            let _ = std::fs::write(&path, value);
+        }
+        let _ = std::fs::remove_file(self.sysctl_record());
     }
 }
+
+const IP_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
+const INOTIFY_INSTANCES: &str = "/proc/sys/fs/inotify/max_user_instances";

@@ -304,11 +304,19 @@ pub async fn connect_all(
             })
         })
         .collect();
+    join_per_host(tasks, targets.iter().map(|t| t.host.as_str())).await
+}
+
+/// Awaits one task per host, in order; a task that panicked becomes that host's error.
+pub async fn join_per_host<'a, T>(
+    tasks: Vec<tokio::task::JoinHandle<Result<T, TransportError>>>,
+    hosts: impl Iterator<Item = &'a str>,
+) -> Vec<Result<T, TransportError>> {
     let mut out = Vec::with_capacity(tasks.len());
-    for (task, t) in tasks.into_iter().zip(targets) {
+    for (task, host) in tasks.into_iter().zip(hosts) {
         out.push(task.await.unwrap_or_else(|e| {
             Err(TransportError::Remote {
-                host: t.host.clone(),
+                host: host.to_string(),
                 detail: e.to_string(),
             })
         }));

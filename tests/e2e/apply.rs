@@ -201,3 +201,56 @@ fn a_held_lock_stops_a_second_apply() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_with_exit_130() {
+    let (_lab, _) = lab();
+    for (_, a) in WEB {
+        ssh(
+            a,
+            "echo '# drift' | sudo tee -a /etc/nginx/nginx.conf >/dev/null",
+        );
+    }
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("foobar-infra"))
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // While it connects, plans or applies: any point must end cleanly.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+    for (host, a) in WEB {
+        let left = ssh(
+            a,
+            "ls -a /etc/nginx /var/lib/foobar-infra | grep -c -E 'foobar-new|foobar-check|^lock$' || true",
+        );
+        assert_eq!(
+            left.trim(),
+            "0",
+            "{host}: nothing half-written, lock released"
+        );
+        assert!(
+            ssh(a, "sudo nginx -t -q && echo ok").contains("ok"),
+            "{host}: the live config is whole"
+        );
+    }
+    assert_eq!(get("/").0, 200);
+    cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .assert()
+        .success();
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}

@@ -2,6 +2,8 @@
 //! checks one behaviour and leaves the site as it found it. Tests run one at a time.
 //! Needs root, podman and the Debian package mirror (`.ci/run` installs the rest).
 
+#[path = "../common/lab_ssh.rs"]
+mod lab_ssh;
 mod support;
 
 mod apply;

@@ -95,3 +95,35 @@ fn apply_without_a_terminal_needs_auto_approve() {
         .assert()
         .success();
 }
+
+#[test]
+fn an_unknown_host_key_is_refused_never_accepted() {
+    let (_lab, _) = lab();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let empty = dir.join("empty_known_hosts");
+    std::fs::write(&empty, "").unwrap();
+    let text_ = std::fs::read_to_string(format!("{root}/{INVENTORY}"))
+        .unwrap()
+        .replace(
+            "known_hosts: ~/.local/state/foobar-infra/lab/known_hosts",
+            &format!("known_hosts: {}", empty.display()),
+        )
+        .replace("../examples/", &format!("{root}/examples/"));
+    let topo = dir.join("unknown-host-key.yaml");
+    std::fs::write(&topo, text_).unwrap();
+    let out = cli().args(["plan", "-i"]).arg(&topo).output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    for host in ["lb-01", "web-01", "web-02", "web-03", "db-01"] {
+        assert!(
+            stderr.contains(&format!("host {host} ("))
+                && stderr.contains("SSH host key is unknown or has changed"),
+            "{stderr}"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(&empty).unwrap().is_empty(),
+        "no key was added"
+    );
+}

@@ -30,41 +30,9 @@ pub fn text(o: &Output) -> (String, String) {
     )
 }
 
-fn state_dir() -> std::path::PathBuf {
-    std::env::var_os("FOOBAR_INFRA_LAB_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap())
-                .join(".local/state/foobar-infra/lab")
-        })
-}
-
 /// Runs a command on a lab host as `deploy`; `sudo` inside as needed.
 pub fn ssh(address: &str, command: &str) -> String {
-    let dir = state_dir();
-    let out = std::process::Command::new("ssh")
-        .args(["-F", "/dev/null", "-i"])
-        .arg(dir.join("id_ed25519"))
-        .arg("-o")
-        .arg(format!(
-            "UserKnownHostsFile={}",
-            dir.join("known_hosts").display()
-        ))
-        .args([
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "ConnectTimeout=5",
-            "-o",
-            "LogLevel=ERROR",
-        ])
-        .arg(format!("deploy@{address}"))
-        .arg(command)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&crate::lab_ssh::ssh_output(address, command).stdout).into_owned()
 }
 
 /// How many times systemd started or reloaded `unit` on a host (from its journal).
