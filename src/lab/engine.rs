@@ -160,3 +160,43 @@ fn install_list(k: EngineKind) -> &'static str {
         EngineKind::Docker => "docker.io mmdebstrap",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn podman() -> Engine {
+        Engine {
+            kind: EngineKind::Podman,
+            containers_conf: None,
+        }
+    }
+
+    // The messages below are what podman 4.3 and the docker client printed on this machine kind.
+    #[test]
+    fn engine_failures_become_errors_with_a_fix() {
+        let args = vec!["network".to_string(), "create".to_string()];
+        let clash = podman().classify(
+            &args,
+            "Error: subnet 10.89.7.0/24 is already used on the host or by another config",
+        );
+        assert!(matches!(clash, LabError::SubnetClash { .. }), "{clash:?}");
+        let no_daemon = Engine {
+            kind: EngineKind::Docker,
+            containers_conf: None,
+        }
+        .classify(&args, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?");
+        assert!(
+            matches!(no_daemon, LabError::NoEngine { .. }),
+            "{no_daemon:?}"
+        );
+        let denied = podman().classify(&args, "Error: mkdir /run/containers: permission denied");
+        assert!(
+            matches!(denied, LabError::NotPermitted { .. }),
+            "{denied:?}"
+        );
+        // An rlimit failure is not a permission problem of the user: it stays the engine's message.
+        let rlimit = podman().classify(&args, "Error: runc: runc create failed: error setting rlimit type 7: operation not permitted: OCI permission denied");
+        assert!(matches!(rlimit, LabError::Engine { .. }), "{rlimit:?}");
+    }
+}
