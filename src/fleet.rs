@@ -116,6 +116,10 @@ impl Prepared {
                 }
             }
         }
+        // The schema is part of what apply would do, so a saved plan must cover its content.
+        if let Some((_, hash)) = &self.schema {
+            v["schema_sha256"] = serde_json::Value::String(hash.clone());
+        }
         plan::sha256_hex(v.to_string().as_bytes())
     }
 
@@ -192,7 +196,12 @@ pub fn make_plan(
             .display()
             .to_string(),
         topology_sha256: plan::sha256_hex(p.source.text.as_bytes()),
-        templates: p.templates.as_ref().map(|t| t.display().to_string()),
+        templates: p.templates.as_ref().map(|t| {
+            std::fs::canonicalize(t)
+                .unwrap_or_else(|_| t.clone())
+                .display()
+                .to_string()
+        }),
         desired_sha256: p.desired_sha256(),
         hosts: host_plans,
     }

@@ -65,6 +65,8 @@ pub struct Observed {
     /// The release `current` points at.
     pub release: Option<String>,
     pub database: Option<DbFacts>,
+    /// Service actions an earlier run owed and did not do (interrupted or failed).
+    pub pending: Vec<(String, String)>,
     /// Contents of differing, non-sensitive files (second round trip).
     #[serde(skip)]
     pub contents: BTreeMap<String, String>,
@@ -105,6 +107,10 @@ pub fn probe_script(desired: &HostState) -> String {
             "systemctl show -p UnitFileState,ActiveState,ActiveEnterTimestampMonotonic,MainPID -- {units} 2>/dev/null | sed 's/^/svc\t/' || true\n"
         ));
     }
+    s.push_str(&format!(
+        "[ -f {pending} ] && sed 's/^/pending\\t/' {pending} || true\n",
+        pending = crate::apply::scripts::PENDING
+    ));
     if let Some(r) = &desired.release {
         s.push_str(&format!(
             "l=$(readlink {}/current 2>/dev/null || true); printf 'release\\t%s\\n' \"${{l##*/}}\"\n",
@@ -117,7 +123,7 @@ pub fn probe_script(desired: &HostState) -> String {
         s.push_str(&format!(
             "if command -v mysql >/dev/null 2>&1 && mysql -N -B -r -e 'SELECT 1' >/dev/null 2>&1; then\n\
              printf 'dbrunning\\n'\n\
-             mysql -N -B -r -e \"SELECT CONCAT('dbexists\\t', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='{name}'; SELECT CONCAT_WS('\\t', 'dbuser', Host, authentication_string) FROM mysql.user WHERE User='{user}'\"\n\
+             mysql -N -B -r -e \"SELECT CONCAT('dbexists\\t', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='{name}'; SELECT CONCAT_WS('\\t', 'dbuser', Host, HEX(authentication_string)) FROM mysql.user WHERE User='{user}'\"\n\
              for h in $(mysql -N -B -r -e \"SELECT Host FROM mysql.user WHERE User='{user}'\"); do mysql -N -B -r -e \"SHOW GRANTS FOR '{user}'@'$h'\" | sed \"s/^/grant\\t$h\\t/\"; done\n\
              fi\n"
         ));
@@ -218,9 +224,13 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
             }
             ["dbuser", host, auth] => {
                 if let Some(d) = db.as_mut() {
+                    // Printed as hex: some plugins store binary hashes.
+                    let auth = hex::decode(auth)
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
                     d.users.push(DbUser {
                         host: host.to_string(),
-                        auth: auth.to_string(),
+                        auth,
                         privileges: Vec::new(),
                     });
                 }
@@ -231,6 +241,11 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
                     && let Some(u) = d.users.iter_mut().find(|u| u.host == *host)
                 {
                     u.privileges = privs;
+                }
+            }
+            ["pending", line] => {
+                if let Some((svc, action)) = line.split_once(' ') {
+                    o.pending.push((svc.to_string(), action.to_string()));
                 }
             }
             ["schema", hash] => {
@@ -253,9 +268,10 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
 pub async fn observe(conn: &Connection, desired: &HostState) -> Result<Observed, TransportError> {
     let out = conn.exec(&probe_script(desired), b"").await?;
     if !out.ok() {
-        return Err(TransportError::Remote {
+        return Err(TransportError::Script {
             host: conn.target.host.clone(),
-            detail: format!("the state probe failed: {}", out.stderr.trim()),
+            what: "the state probe".into(),
+            detail: out.stderr.trim().to_string(),
         });
     }
     Ok(parse(desired, &out.stdout))
@@ -277,6 +293,13 @@ pub async fn fetch_contents(
         words(paths.iter().map(String::as_str))
     );
     let out = conn.exec(&script, b"").await?;
+    if !out.ok() {
+        return Err(TransportError::Script {
+            host: conn.target.host.clone(),
+            what: "reading files for the diff".into(),
+            detail: out.stderr.trim().to_string(),
+        });
+    }
     let mut contents = BTreeMap::new();
     for line in out.stdout.lines() {
         if let Some((path, b64)) = line.split_once('\t')

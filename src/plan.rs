@@ -3,7 +3,7 @@
 //! with `plan --out` and shown by `ui::plan_view`.
 
 use crate::desired::{Action, HostState};
-use crate::observe::{Observed, ServiceFacts};
+use crate::observe::{DbFacts, Observed, ServiceFacts};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use sha1::Sha1;
@@ -61,6 +61,9 @@ pub enum Change {
         action: DbAction,
         /// The object: database name, or `user@client`.
         object: String,
+        /// Privileges to take away (FixGrants): anything beyond least privilege.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        revoke: Vec<String>,
     },
     Service {
         name: String,
@@ -77,6 +80,8 @@ pub enum DbAction {
     SetPassword,
     FixGrants,
     LoadSchema,
+    /// The server is installed but not answering: ensure the database and users once it runs.
+    Ensure,
 }
 
 impl Change {
@@ -191,7 +196,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// What the saved plan remembers of `observed`.
-pub fn seen(desired: &HostState, observed: &Observed) -> Seen {
+pub fn seen(desired: &HostState, observed: &Observed, want_hash: Option<&str>) -> Seen {
     let files = observed
         .files
         .iter()
@@ -208,19 +213,22 @@ pub fn seen(desired: &HostState, observed: &Observed) -> Seen {
             (path.clone(), facts)
         })
         .collect();
-    let mut rest = serde_json::json!({
+    // Only whether each stored password matches the secret: never a hash of it (anyone holding
+    // the plan could test guesses against one).
+    let passwords: BTreeMap<String, bool> = observed
+        .database
+        .iter()
+        .flat_map(|d| &d.users)
+        .map(|u| (u.host.clone(), want_hash.is_some_and(|h| h == u.auth)))
+        .collect();
+    let rest = serde_json::json!({
         "services": observed.services.iter().map(|(k, v)| (k.clone(), (v.enabled.clone(), v.active.clone()))).collect::<BTreeMap<_, _>>(),
         "users": observed.users,
         "database": observed.database,
+        "passwords": passwords,
+        "pending": observed.pending,
     })
     .to_string();
-    // Database password hashes stay out (see above), but a change of them must still show.
-    if let Some(db) = &observed.database {
-        for u in &db.users {
-            rest.push_str(&u.host);
-            rest.push_str(&sha256_hex(u.auth.as_bytes())[..8]);
-        }
-    }
     Seen {
         files,
         packages: observed.packages.clone(),
@@ -240,6 +248,59 @@ fn unified_diff(path: &str, old: &str, new: &str) -> String {
 /// The schema file's hash, when the database has one.
 pub type SchemaHash = Option<String>;
 
+/// The database objects to create or fix, from what the (answering) server holds.
+fn database_changes(
+    db: &crate::desired::DatabaseState,
+    facts: &DbFacts,
+    want_hash: Option<&str>,
+    schema: &SchemaHash,
+    changes: &mut Vec<Change>,
+) {
+    let change = |action, object: String, revoke: Vec<String>| Change::Database {
+        action,
+        object,
+        revoke,
+    };
+    if !facts.database_exists {
+        changes.push(change(
+            DbAction::CreateDatabase,
+            db.name.clone(),
+            Vec::new(),
+        ));
+    }
+    let mut want: Vec<String> = db.privileges.iter().map(|p| p.to_string()).collect();
+    want.sort();
+    for client in &db.clients {
+        let object = format!("{}@{client}", db.user);
+        let Some(u) = facts.users.iter().find(|u| u.host == *client) else {
+            changes.push(change(DbAction::CreateUser, object, Vec::new()));
+            continue;
+        };
+        // Only a mysql_native_password hash (`*HEX`) can be compared with the secret here; other
+        // plugins (MySQL 8's caching_sha2_password) are salted and left as they are.
+        if let Some(h) = want_hash
+            && u.auth.starts_with('*')
+            && h != u.auth
+        {
+            changes.push(change(DbAction::SetPassword, object.clone(), Vec::new()));
+        }
+        let extra: Vec<String> = u
+            .privileges
+            .iter()
+            .filter(|p| !want.contains(p))
+            .cloned()
+            .collect();
+        if u.privileges != want {
+            changes.push(change(DbAction::FixGrants, object, extra));
+        }
+    }
+    if let Some(hash) = schema
+        && facts.schema_sha256.as_deref() != Some(hash.as_str())
+    {
+        changes.push(change(DbAction::LoadSchema, db.name.clone(), Vec::new()));
+    }
+}
+
 /// Computes one host's changes.
 pub fn host_plan(
     desired: &HostState,
@@ -247,6 +308,7 @@ pub fn host_plan(
     db_password: Option<&Secret>,
     schema: &SchemaHash,
 ) -> HostPlan {
+    let want_hash = db_password.map(native_password_hash);
     let mut changes = Vec::new();
     for p in &desired.packages {
         if !observed.packages.get(p).copied().unwrap_or(false) {
@@ -268,6 +330,18 @@ pub fn host_plan(
             *e = (action, reason);
         }
     };
+    for (service, action) in &observed.pending {
+        let action = if action == "restart" {
+            Action::Restart
+        } else {
+            Action::Reload
+        };
+        bump(
+            service,
+            action,
+            "owed by an earlier apply that did not finish".into(),
+        );
+    }
     if let Some(r) = &desired.release
         && observed.release.as_deref() != Some(r.sha256.as_str())
     {
@@ -357,45 +431,19 @@ pub fn host_plan(
     }
     if let Some(db) = &desired.database {
         let facts = observed.database.clone().unwrap_or_default();
-        if !facts.database_exists {
+        let server_installed = desired.packages.iter().any(|p| {
+            (p.starts_with("mariadb-server") || p.starts_with("mysql-server"))
+                && observed.packages.get(p) == Some(&true)
+        });
+        if !facts.running && server_installed {
+            // Installed but not answering: what it holds is unknown, so nothing is invented.
             changes.push(Change::Database {
-                action: DbAction::CreateDatabase,
+                action: DbAction::Ensure,
                 object: db.name.clone(),
+                revoke: Vec::new(),
             });
-        }
-        let want_hash = db_password.map(native_password_hash);
-        let mut want_privs: Vec<String> = db.privileges.iter().map(|p| p.to_string()).collect();
-        want_privs.sort();
-        for client in &db.clients {
-            let object = format!("{}@{client}", db.user);
-            match facts.users.iter().find(|u| u.host == *client) {
-                None => changes.push(Change::Database {
-                    action: DbAction::CreateUser,
-                    object,
-                }),
-                Some(u) => {
-                    if want_hash.as_ref().is_some_and(|h| *h != u.auth) {
-                        changes.push(Change::Database {
-                            action: DbAction::SetPassword,
-                            object: object.clone(),
-                        });
-                    }
-                    if u.privileges != want_privs {
-                        changes.push(Change::Database {
-                            action: DbAction::FixGrants,
-                            object,
-                        });
-                    }
-                }
-            }
-        }
-        if let Some(hash) = schema
-            && facts.schema_sha256.as_deref() != Some(hash.as_str())
-        {
-            changes.push(Change::Database {
-                action: DbAction::LoadSchema,
-                object: db.name.clone(),
-            });
+        } else {
+            database_changes(db, &facts, want_hash.as_deref(), schema, &mut changes);
         }
     }
     let unit_changed = changes.iter().any(
@@ -459,7 +507,7 @@ pub fn host_plan(
         address: desired.address.clone(),
         phase: phase(desired),
         changes,
-        seen: seen(desired, observed),
+        seen: seen(desired, observed, want_hash.as_deref()),
     }
 }
 

@@ -46,10 +46,17 @@ pub fn nginx_check_config(h: &HostState, changed: &[&File]) -> String {
     })
 }
 
-/// The application files as a release: every file readable by all, executables kept executable.
-pub fn release(root: &Path) -> Result<Vec<u8>, String> {
+/// The application files as a release tar (every file readable by all, executables kept
+/// executable), refusing if they no longer hash to `expected` (changed since the plan).
+pub fn release(root: &Path, expected: &str) -> Result<Vec<u8>, String> {
     let manifest =
         crate::release::scan(root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
+    if manifest.sha256 != expected {
+        return Err(format!(
+            "the application files in {} changed while planning; run again",
+            root.display()
+        ));
+    }
     let mut b = tar::Builder::new(Vec::new());
     let err = |e: std::io::Error| format!("cannot pack the release: {e}");
     for e in &manifest.entries {

@@ -91,9 +91,21 @@ struct HostRun<'a> {
     done: Vec<String>,
     /// Files renamed into place this run, and whether each had a live version backed up.
     swapped: Vec<(String, bool)>,
+    /// The release tar, packed once for every host.
+    release_tar: Option<&'a [u8]>,
+    /// The release `current` pointed at before this run switched it.
+    switched_from: Option<String>,
 }
 
 impl HostRun<'_> {
+    /// Step output with the database password (if any) blanked: mysql may quote a statement.
+    fn redact(&self, text: String) -> String {
+        match &self.prepared.db_password {
+            Some(p) if !p.expose().is_empty() => text.replace(p.expose(), crate::secret::REDACTED),
+            _ => text,
+        }
+    }
+
     async fn exec(
         &self,
         step: &'static str,
@@ -109,8 +121,28 @@ impl HostRun<'_> {
             Ok(out.stdout)
         } else {
             let detail = format!("{}{}", out.stdout, out.stderr);
-            Err(step_err(step, detail.trim().to_string()))
+            Err(step_err(step, self.redact(detail.trim().to_string())))
         }
+    }
+
+    /// The reloads and restarts this host's changes owe, recorded on the host before the first
+    /// change so that an interrupted or failed run leaves them for the next plan.
+    fn owed(&self) -> Vec<(String, &'static str)> {
+        self.changes()
+            .filter_map(|c| match c {
+                Change::Service {
+                    name,
+                    action: ServiceAction::Reload,
+                    ..
+                } => Some((name.clone(), "reload")),
+                Change::Service {
+                    name,
+                    action: ServiceAction::Restart,
+                    ..
+                } => Some((name.clone(), "restart")),
+                _ => None,
+            })
+            .collect()
     }
 
     fn interrupted(&self) -> bool {
@@ -156,21 +188,24 @@ impl HostRun<'_> {
     }
 
     async fn release(&mut self) -> Result<(), StepError> {
-        let Some(Change::Release { to, .. }) = self
+        let Some(Change::Release { to, from, .. }) = self
             .changes()
             .find(|c| matches!(c, Change::Release { .. }))
             .cloned()
         else {
             return Ok(());
         };
-        let Some(r) = &self.desired.release else {
-            return Ok(());
+        let (Some(r), Some(tar)) = (&self.desired.release, self.release_tar) else {
+            return Err(step_err("release", "the release was not packed"));
         };
         (self.say)(&format!("shipping release {}", &to[..12]));
-        let tar =
-            bundle::release(std::path::Path::new(&r.source)).map_err(|e| step_err("release", e))?;
-        self.exec("release", &scripts::release(&r.root, &to), &tar)
-            .await?;
+        self.exec(
+            "release",
+            &scripts::release(&r.root, &to, &self.owed()),
+            tar,
+        )
+        .await?;
+        self.switched_from = from;
         self.done.push(format!(
             "switched {}/current to release {}",
             r.root,
@@ -205,33 +240,13 @@ impl HostRun<'_> {
             bundle::files(&content, check_conf.as_deref()).map_err(|e| step_err("files", e))?;
         let out = self
             .conn
-            .exec(&scripts::files(&content, &attrs, nginx_check), &tar)
+            .exec(
+                &scripts::files(&content, &attrs, nginx_check, &self.owed()),
+                &tar,
+            )
             .await
             .map_err(|e| step_err("files", e.to_string()))?;
-        if !out.ok() {
-            let text = format!("{}{}", out.stdout, out.stderr);
-            let mut lines = text.lines();
-            let message = match lines.find(|l| l.starts_with("invalid\t")) {
-                Some(head) => {
-                    let parts: Vec<&str> = head.split('\t').collect();
-                    let output: Vec<String> = lines
-                        .map(|l| {
-                            l.replace(scripts::STAGED, "")
-                                .replace(scripts::NGINX_CHECK, "/etc/nginx/nginx.conf")
-                        })
-                        .collect();
-                    format!(
-                        "{} rejects {} on {}; nothing was changed:\n{}",
-                        parts.get(2).unwrap_or(&"the checker"),
-                        parts.get(1).unwrap_or(&"a file"),
-                        self.desired.name,
-                        output.join("\n")
-                    )
-                }
-                None => text.trim().to_string(),
-            };
-            return Err(step_err("files", message));
-        }
+        // What was renamed into place, even if the script failed part-way.
         for line in out.stdout.lines() {
             let parts: Vec<&str> = line.split('\t').collect();
             match parts.as_slice() {
@@ -250,20 +265,36 @@ impl HostRun<'_> {
                 _ => {}
             }
         }
+        if !out.ok() {
+            let text = self.redact(format!("{}{}", out.stdout, out.stderr));
+            let mut lines = text.lines();
+            let message = match lines.find(|l| l.starts_with("invalid\t")) {
+                Some(head) => {
+                    let parts: Vec<&str> = head.split('\t').collect();
+                    let output: Vec<String> = lines
+                        .map(|l| {
+                            l.replace(scripts::STAGED, "")
+                                .replace(scripts::NGINX_CHECK, "/etc/nginx/nginx.conf")
+                        })
+                        .collect();
+                    format!(
+                        "{} rejects {} on {}; no file was swapped in:\n{}",
+                        parts.get(2).unwrap_or(&"the checker"),
+                        parts.get(1).unwrap_or(&"a file"),
+                        self.desired.name,
+                        output.join("\n")
+                    )
+                }
+                None => text.trim().to_string(),
+            };
+            return Err(step_err("files", message));
+        }
         Ok(())
     }
 
     /// Runs the planned service actions: daemon-reload first when a unit file changed, then at
     /// most one action per service.
     async fn services(&mut self) -> Result<(), StepError> {
-        if self
-            .swapped
-            .iter()
-            .any(|(p, _)| p.starts_with("/etc/systemd/system/"))
-        {
-            self.exec("services", "systemctl daemon-reload\n", b"")
-                .await?;
-        }
         let mut script = String::new();
         let mut actions: BTreeMap<String, Vec<ServiceAction>> = BTreeMap::new();
         for c in self.changes() {
@@ -289,6 +320,18 @@ impl HostRun<'_> {
         }
         if !script.is_empty() {
             (self.say)("services");
+            // Units changed in this run, or in an earlier one that stopped before this step.
+            let units = self
+                .desired
+                .files
+                .iter()
+                .any(|f| f.path.starts_with("/etc/systemd/system/"));
+            let reload = if units {
+                "systemctl daemon-reload\n"
+            } else {
+                ""
+            };
+            let script = format!("{reload}{script}{}", scripts::settled());
             self.exec("services", &script, b"").await?;
         }
         Ok(())
@@ -316,9 +359,35 @@ impl HostRun<'_> {
                 },
                 None => return Err(step_err("database", "no database password was resolved")),
             };
-            let sql = render::bootstrap_sql(&self.prepared.topology, &self.prepared.tera, &secrets)
-                .map_err(|e| step_err("database", e.to_string()))?
-                .unwrap_or_default();
+            let bootstrap =
+                render::bootstrap_sql(&self.prepared.topology, &self.prepared.tera, &secrets)
+                    .map_err(|e| step_err("database", self.redact(e.to_string())))?
+                    .unwrap_or_default();
+            // Privileges beyond least privilege go first, then the bootstrap grants what is due.
+            let mut sql = String::new();
+            for c in self.changes() {
+                if let Change::Database { object, revoke, .. } = c
+                    && !revoke.is_empty()
+                    && let Some((user, client)) = object.split_once('@')
+                {
+                    let privs: Vec<&str> = revoke
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|p| {
+                            p.bytes()
+                                .all(|b| b.is_ascii_uppercase() || b == b' ' || b == b'_')
+                        })
+                        .collect();
+                    if !privs.is_empty() {
+                        sql.push_str(&format!(
+                            "REVOKE {} ON `{}`.* FROM '{user}'@'{client}';\n",
+                            privs.join(", "),
+                            db.name
+                        ));
+                    }
+                }
+            }
+            sql.push_str(&bootstrap);
             // The SQL holds the password: it goes on stdin, never into argv or a file.
             self.exec("database", &scripts::sql(None), sql.as_bytes())
                 .await?;
@@ -407,12 +476,18 @@ impl HostRun<'_> {
         Ok(())
     }
 
-    /// Puts back the files swapped this run and re-applies their services' actions.
+    /// Puts back what this run swapped (files, the release) and re-applies their services'
+    /// actions. True only when everything was put back.
     async fn rollback(&mut self) -> bool {
-        if self.swapped.is_empty() {
+        let release_back = match (&self.switched_from, &self.desired.release) {
+            (Some(from), Some(r)) => scripts::release_back(&r.root, from),
+            _ => String::new(),
+        };
+        if self.swapped.is_empty() && release_back.is_empty() {
             return false;
         }
         let mut script = scripts::rollback(&self.swapped);
+        script.push_str(&release_back);
         if self
             .swapped
             .iter()
@@ -429,6 +504,16 @@ impl HostRun<'_> {
                 }
             }
         }
+        for (name, action) in self.owed() {
+            let a = if action == "restart" {
+                Action::Restart
+            } else {
+                Action::Reload
+            };
+            let e = services.entry(name).or_insert(a);
+            *e = (*e).max(a);
+        }
+        // Services come back on the old configuration; a service that will not is reported.
         for (svc, action) in &services {
             let word = if *action == Action::Restart {
                 "restart"
@@ -436,53 +521,59 @@ impl HostRun<'_> {
                 "reload"
             };
             script.push_str(&format!(
-                "systemctl {word} {} || true\n",
+                "systemctl {word} {} || echo 'after rollback: {word} failed' >&2\n",
                 crate::transport::quote::sh(svc)
             ));
         }
+        script.push_str(&scripts::settled());
         let ok = self.conn.exec(&script, b"").await.is_ok_and(|o| o.ok());
         if ok {
-            self.done
-                .push(format!("rolled back {} file(s)", self.swapped.len()));
+            let what = match (self.swapped.len(), self.switched_from.is_some()) {
+                (n, true) => format!("rolled back {n} file(s) and the release"),
+                (n, false) => format!("rolled back {n} file(s)"),
+            };
+            self.done.push(what);
         }
         ok
     }
 
     async fn run(&mut self) -> Outcome {
-        let lock = self.conn.exec(&scripts::lock(), holder().as_bytes()).await;
-        match lock {
+        let fail = |error: String| Outcome::Failed {
+            step: "lock".into(),
+            error,
+            rolled_back: false,
+        };
+        match self.conn.exec(&scripts::lock(), holder().as_bytes()).await {
             Ok(o) if o.ok() => {}
-            Ok(o) => {
+            Ok(o) if o.code == Some(scripts::LOCK_HELD) => {
                 let who = o
                     .stdout
                     .trim()
                     .strip_prefix("held\t")
                     .unwrap_or(o.stdout.trim())
                     .to_string();
-                return Outcome::Failed {
-                    step: "lock".into(),
-                    error: format!(
-                        "another apply holds the lock on {}: {who} (if that run is gone, remove {}/lock on the host)",
-                        self.desired.name,
-                        crate::observe::STATE_DIR
-                    ),
-                    rolled_back: false,
-                };
+                return fail(format!(
+                    "another apply holds the lock on {}: {who} (if that run is gone, remove {}/lock on the host)",
+                    self.desired.name,
+                    crate::observe::STATE_DIR
+                ));
             }
-            Err(e) => {
-                return Outcome::Failed {
-                    step: "lock".into(),
-                    error: e.to_string(),
-                    rolled_back: false,
-                };
+            Ok(o) => {
+                return fail(format!(
+                    "cannot take the lock on {}: {}",
+                    self.desired.name,
+                    format!("{}{}", o.stdout, o.stderr).trim()
+                ));
             }
+            Err(e) => return fail(e.to_string()),
         }
-        let result = self.steps().await;
-        let outcome = match result {
+        let outcome = match self.steps().await {
             Ok(true) => Outcome::Changed,
             Ok(false) => Outcome::Interrupted,
             Err(e) => {
-                let rolled_back = e.step == "health" && self.rollback().await;
+                // Whatever this run already swapped in goes back, whichever step failed.
+                let rolled_back =
+                    matches!(e.step, "files" | "services" | "health") && self.rollback().await;
                 Outcome::Failed {
                     step: e.step.into(),
                     error: e.message,
@@ -494,7 +585,9 @@ impl HostRun<'_> {
         outcome
     }
 
-    /// The steps in order; `Ok(false)` when interrupted between two of them.
+    /// The steps in order; `Ok(false)` when interrupted. Ctrl-C is honoured before packages,
+    /// users, the release and the database, but never between the release or files and the
+    /// services that must reload them, nor before the health check of what changed.
     async fn steps(&mut self) -> Result<bool, StepError> {
         macro_rules! step {
             ($e:expr) => {
@@ -507,27 +600,58 @@ impl HostRun<'_> {
         step!(self.packages());
         step!(self.users());
         step!(self.release());
-        step!(self.files());
-        step!(self.services());
+        self.files().await?;
+        self.services().await?;
         step!(self.database());
-        step!(self.health());
+        self.health().await?;
         Ok(true)
     }
 }
 
-/// Applies `plans` to the live hosts, phase by phase. `live` maps host names to connections.
-pub async fn apply(
-    prepared: &Prepared,
-    plans: &[HostPlan],
-    live: &BTreeMap<String, Arc<Connection>>,
-    forks: usize,
-    interrupt: &Interrupt,
-    progress: &Progress,
-) -> Vec<HostReport> {
+/// What one apply run works with, besides the plan.
+pub struct Run<'a> {
+    pub prepared: &'a Prepared,
+    /// Connections by host name.
+    pub live: &'a BTreeMap<String, Arc<Connection>>,
+    pub forks: usize,
+    pub interrupt: &'a Interrupt,
+    pub progress: &'a Progress,
+    /// The release tar, packed once.
+    pub release_tar: Option<&'a Vec<u8>>,
+    /// Hosts that could not be reached: name, phase, error.
+    pub unreachable: &'a [(String, u8, String)],
+}
+
+/// Applies `plans` to the live hosts, phase by phase.
+pub async fn apply(run: &Run<'_>, plans: &[HostPlan]) -> Vec<HostReport> {
+    let Run {
+        prepared,
+        live,
+        forks,
+        interrupt,
+        progress,
+        release_tar,
+        unreachable,
+    } = *run;
     let mut reports: Vec<HostReport> = Vec::new();
     let mut failed_phase: Option<u8> = None;
     for phase in 0..=2u8 {
         let in_phase: Vec<&HostPlan> = plans.iter().filter(|p| p.phase == phase).collect();
+        // An unreachable host fails its phase like a host whose steps failed.
+        let lost: Vec<&(String, u8, String)> =
+            unreachable.iter().filter(|u| u.1 == phase).collect();
+        for (host, _, error) in &lost {
+            reports.push(HostReport {
+                host: host.clone(),
+                outcome: Outcome::Failed {
+                    step: "connect".into(),
+                    error: error.clone(),
+                    rolled_back: false,
+                },
+                done: Vec::new(),
+                seconds: 0.0,
+            });
+        }
         if let Some(f) = failed_phase {
             for hp in in_phase {
                 reports.push(HostReport {
@@ -578,6 +702,8 @@ pub async fn apply(
                     say: &say,
                     done: Vec::new(),
                     swapped: Vec::new(),
+                    release_tar: release_tar.map(|t| t.as_slice()),
+                    switched_from: None,
                 };
                 let outcome = run.run().await;
                 progress.finish(
@@ -598,9 +724,10 @@ pub async fn apply(
             }
         });
         let results = futures_join_all(runs).await;
-        if results
-            .iter()
-            .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Interrupted))
+        if !lost.is_empty()
+            || results
+                .iter()
+                .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Interrupted))
         {
             failed_phase = Some(phase);
         }

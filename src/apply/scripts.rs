@@ -1,4 +1,6 @@
 //! The remote side of each apply step: POSIX shell scripts, every value quoted, data on stdin.
+//! Scripts run under `set -eu`; a command whose failure must stop the step stands on its own
+//! line (in an `a && b` list a failing `a` does not stop the script).
 
 use crate::desired::{File, Validator};
 use crate::observe::STATE_DIR;
@@ -9,12 +11,24 @@ pub const STAGED: &str = ".foobar-new";
 /// The copy of nginx.conf that includes the staged files, for `nginx -t`.
 pub const NGINX_CHECK: &str = "/etc/nginx/.foobar-check.conf";
 pub const BACKUP_DIR: &str = "/var/lib/foobar-infra/backup";
+/// Service actions owed by changes already made, kept until the services step has done them, so
+/// that an interrupted or failed run does not lose a reload: the next probe reads them back.
+pub const PENDING: &str = "/var/lib/foobar-infra/pending";
+/// Exit code of the lock script when another run holds the lock.
+pub const LOCK_HELD: i32 = 3;
 
 pub fn lock() -> String {
     format!(
-        "mkdir -p {STATE_DIR} && chmod 700 {STATE_DIR}\n\
-         if mkdir {STATE_DIR}/lock 2>/dev/null; then cat > {STATE_DIR}/lock/holder; printf 'locked\\n';\n\
-         else printf 'held\\t'; cat {STATE_DIR}/lock/holder 2>/dev/null || printf 'unknown'; echo; exit 3; fi\n"
+        "mkdir -p {STATE_DIR}\n\
+         chmod 700 {STATE_DIR}\n\
+         if mkdir {STATE_DIR}/lock 2>/dev/null; then\n\
+           cat > {STATE_DIR}/lock/holder\n\
+           printf 'locked\\n'\n\
+         elif [ -d {STATE_DIR}/lock ]; then\n\
+           printf 'held\\t'; cat {STATE_DIR}/lock/holder 2>/dev/null || printf 'unknown'; echo; exit {LOCK_HELD}\n\
+         else\n\
+           echo 'cannot create {STATE_DIR}/lock'; exit 1\n\
+         fi\n"
     )
 }
 
@@ -24,13 +38,21 @@ pub fn unlock() -> String {
 
 pub fn packages(names: &[String]) -> String {
     let pkgs = words(names.iter().map(String::as_str));
-    // Wait on the package lock (another apt run, unattended upgrades) rather than fail.
+    // Wait on the package locks (another apt run, apt-daily at boot) rather than fail:
+    // DPkg::Lock::Timeout covers dpkg's lock; `update` is retried while its lists lock is held.
     format!(
         "export DEBIAN_FRONTEND=noninteractive\n\
          o='-q -o DPkg::Lock::Timeout=600'\n\
          log=$(mktemp)\n\
-         if ! apt-get $o update >\"$log\" 2>&1; then echo 'apt-get update failed:'; tail -n 15 \"$log\"; rm -f \"$log\"; exit 5; fi\n\
-         if ! apt-get $o install -y --no-install-recommends {pkgs} >\"$log\" 2>&1; then echo 'apt-get install failed:'; tail -n 20 \"$log\"; rm -f \"$log\"; exit 5; fi\n\
+         i=0\n\
+         until apt-get $o update >\"$log\" 2>&1; do\n\
+           i=$((i+1))\n\
+           if grep -q 'Could not get lock' \"$log\" && [ $i -lt 120 ]; then sleep 5; continue; fi\n\
+           echo 'apt-get update failed:'; tail -n 15 \"$log\"; rm -f \"$log\"; exit 5\n\
+         done\n\
+         if ! apt-get $o install -y --no-install-recommends {pkgs} >\"$log\" 2>&1; then\n\
+           echo 'apt-get install failed:'; tail -n 20 \"$log\"; rm -f \"$log\"; exit 5\n\
+         fi\n\
          rm -f \"$log\"\n"
     )
 }
@@ -40,14 +62,34 @@ pub fn users(names: &[String]) -> String {
         .iter()
         .map(|u| {
             let u = sh(u);
-            format!("id -u {u} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {u}\n")
+            format!(
+                "if ! id -u {u} >/dev/null 2>&1; then\n  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {u}\nfi\n"
+            )
         })
         .collect()
 }
 
+/// Appends `service action` lines to the pending record, before the changes that owe them.
+pub fn owe(actions: &[(String, &'static str)]) -> String {
+    let mut s = format!("mkdir -p {STATE_DIR}\n");
+    for (service, action) in actions {
+        s.push_str(&format!(
+            "printf '%s %s\\n' {} {} >> {PENDING}\n",
+            sh(service),
+            action
+        ));
+    }
+    s
+}
+
+/// Clears the pending record once the services step has done its work.
+pub fn settled() -> String {
+    format!("rm -f {PENDING}\n")
+}
+
 /// Unpacks the release tar from stdin (once per content hash), then points `current` at it,
 /// keeping the two releases before it.
-pub fn release(root: &str, hash: &str) -> String {
+pub fn release(root: &str, hash: &str, owed: &[(String, &'static str)]) -> String {
     let (root, rel) = (sh(root), sh(hash));
     format!(
         "mkdir -p {root}/releases\n\
@@ -56,10 +98,23 @@ pub fn release(root: &str, hash: &str) -> String {
            tar -x -C \"$tmp\" --no-same-owner\n\
            chmod 755 \"$tmp\"\n\
            mv -T \"$tmp\" {root}/releases/{rel}\n\
-         else cat >/dev/null; fi\n\
-         ln -sfn releases/{rel} {root}/.current.new && mv -T {root}/.current.new {root}/current\n\
+         else\n\
+           cat >/dev/null\n\
+         fi\n\
+         {owe}\
+         ln -sfn releases/{rel} {root}/.current.new\n\
+         mv -T {root}/.current.new {root}/current\n\
          touch {root}/releases/{rel}\n\
-         ls -1t {root}/releases | grep -v -x {rel} | tail -n +3 | while read -r old; do rm -rf {root}/releases/\"$old\"; done\n"
+         ls -1t {root}/releases | grep -v -x {rel} | tail -n +3 | while read -r old; do rm -rf {root}/releases/\"$old\"; done\n",
+        owe = owe(owed)
+    )
+}
+
+/// Points `current` back at an earlier release (a rollback).
+pub fn release_back(root: &str, hash: &str) -> String {
+    let (root, rel) = (sh(root), sh(hash));
+    format!(
+        "ln -sfn releases/{rel} {root}/.current.new\nmv -T {root}/.current.new {root}/current\n"
     )
 }
 
@@ -83,17 +138,31 @@ fn validate(f: &File) -> Option<String> {
                 .to_string();
             Some(format!("named-checkzone -q {} {s}", sh(&zone)))
         }
-        Validator::PhpFpm => None,
-        Validator::Systemd => None,
+        Validator::PhpFpm | Validator::Systemd => None,
         // Checked once for all Nginx files, through the check copy of nginx.conf.
         Validator::Nginx => None,
     }
 }
 
+fn checker_name(f: &File) -> String {
+    match f.validate {
+        Some(Validator::Haproxy) => "haproxy -c".into(),
+        Some(Validator::Mysql) => "mariadbd".into(),
+        Some(Validator::Bind) => "named-checkconf".into(),
+        _ => "check".into(),
+    }
+}
+
 /// Stages the files of the tar on stdin next to their targets, sets owner and mode, checks each
-/// with its service's own checker, and only if all pass, backs up and renames them into place.
-/// Prints `invalid\tPATH\tCHECKER` and the checker's output when one fails (nothing swapped).
-pub fn files(content: &[&File], attrs_only: &[&File], nginx_check: bool) -> String {
+/// with its service's own checker, and only if all pass, records the service actions they owe,
+/// backs up and renames them into place. Prints `invalid\tPATH\tCHECKER` and the checker's
+/// output when one fails (nothing swapped), `swapped\tPATH\tbackup|new` after each rename.
+pub fn files(
+    content: &[&File],
+    attrs_only: &[&File],
+    nginx_check: bool,
+    owed: &[(String, &'static str)],
+) -> String {
     let mut s = String::new();
     let staged: Vec<String> = content
         .iter()
@@ -120,7 +189,7 @@ pub fn files(content: &[&File], attrs_only: &[&File], nginx_check: bool) -> Stri
     }
     for (f, st) in content.iter().zip(&staged) {
         s.push_str(&format!(
-            "chown {}:{} {} && chmod {:o} {}\n",
+            "chown {}:{} {}\nchmod {:o} {}\n",
             sh(&f.owner),
             sh(&f.group),
             sh(st),
@@ -146,18 +215,21 @@ pub fn files(content: &[&File], attrs_only: &[&File], nginx_check: bool) -> Stri
             sh(checker)
         ));
     }
+    s.push_str(&owe(owed));
     for (f, st) in content.iter().zip(&staged) {
         let t = sh(&f.path);
+        // Backed up before, reported after: a `swapped` line means the rename happened.
         s.push_str(&format!(
-            "if [ -e {t} ]; then mkdir -p {BACKUP_DIR}$(dirname {t}) && cp -p {t} {BACKUP_DIR}{t}; printf 'swapped\\t%s\\tbackup\\n' {t}; else printf 'swapped\\t%s\\tnew\\n' {t}; fi\n\
-             mv -f {} {t}\n",
+            "if [ -e {t} ]; then\n  mkdir -p {BACKUP_DIR}$(dirname {t})\n  cp -p {t} {BACKUP_DIR}{t}\n  b=backup\nelse\n  b=new\nfi\n\
+             mv -f {} {t}\n\
+             printf 'swapped\\t%s\\t%s\\n' {t} \"$b\"\n",
             sh(st)
         ));
     }
     for f in attrs_only {
         let t = sh(&f.path);
         s.push_str(&format!(
-            "chown {}:{} {t} && chmod {:o} {t}\nprintf 'attrs\\t%s\\n' {t}\n",
+            "chown {}:{} {t}\nchmod {:o} {t}\nprintf 'attrs\\t%s\\n' {t}\n",
             sh(&f.owner),
             sh(&f.group),
             f.mode
@@ -166,23 +238,15 @@ pub fn files(content: &[&File], attrs_only: &[&File], nginx_check: bool) -> Stri
     s
 }
 
-fn checker_name(f: &File) -> String {
-    match f.validate {
-        Some(Validator::Haproxy) => "haproxy -c".into(),
-        Some(Validator::Mysql) => "mariadbd".into(),
-        Some(Validator::Bind) => "named-checkconf".into(),
-        _ => "check".into(),
-    }
-}
-
-/// Puts back what `files` swapped: the backups, or removes files that were new.
+/// Puts back what `files` swapped: the backups, or removes files that were new. Every command
+/// is its own line, so the first that fails stops the script and the rollback is not claimed.
 pub fn rollback(swapped: &[(String, bool)]) -> String {
     let mut s = String::new();
     for (path, had_backup) in swapped {
         let t = sh(path);
         if *had_backup {
             s.push_str(&format!(
-                "cp -p {BACKUP_DIR}{t} {t}{STAGED} && mv -f {t}{STAGED} {t}\n"
+                "cp -p {BACKUP_DIR}{t} {t}{STAGED}\nmv -f {t}{STAGED} {t}\n"
             ));
         } else {
             s.push_str(&format!("rm -f {t}\n"));
@@ -217,24 +281,82 @@ pub fn sql(database: Option<&str>) -> String {
 
 pub fn schema_marker(db: &str, hash: &str) -> String {
     format!(
-        "mkdir -p {STATE_DIR} && printf '%s' {} > {STATE_DIR}/schema-{}.sha256\n",
+        "mkdir -p {STATE_DIR}\nprintf '%s' {} > {STATE_DIR}/schema-{}.sha256\n",
         sh(hash),
         sh(db)
     )
 }
 
-/// Polls an HTTP health endpoint on the host itself for up to ~15 s.
+/// Polls an HTTP health endpoint on the host itself for at most 20 s.
 pub fn http_health(port: u16, path: &str, host_header: &str) -> String {
+    let (header, path) = (sh(&format!("Host: {host_header}")), sh(path));
     format!(
-        "i=0; while [ $i -lt 60 ]; do if curl -fsS -m 2 -o /dev/null -H {} http://127.0.0.1:{port}{}; then exit 0; fi; i=$((i+1)); sleep 0.25; done\n\
-         curl -sS -m 2 -o /dev/null -w 'last answer: HTTP %{{http_code}}\\n' -H {} http://127.0.0.1:{port}{} 2>&1 || true; exit 7\n",
-        sh(&format!("Host: {host_header}")),
-        sh(path),
-        sh(&format!("Host: {host_header}")),
-        sh(path)
+        "end=$(($(date +%s) + 20))\n\
+         while [ $(date +%s) -lt $end ]; do\n\
+           if curl -fsS -m 2 -o /dev/null -H {header} http://127.0.0.1:{port}{path}; then exit 0; fi\n\
+           sleep 0.25\n\
+         done\n\
+         curl -sS -m 2 -o /dev/null -w 'last answer: HTTP %{{http_code}}\\n' -H {header} http://127.0.0.1:{port}{path} 2>&1 || true\n\
+         exit 7\n"
     )
 }
 
 pub fn db_health() -> String {
-    "i=0; while [ $i -lt 40 ]; do mysql -N -B -e 'SELECT 1' >/dev/null 2>&1 && exit 0; i=$((i+1)); sleep 0.25; done; mysql -N -B -e 'SELECT 1' 2>&1; exit 7\n".into()
+    "end=$(($(date +%s) + 20))\n\
+     while [ $(date +%s) -lt $end ]; do\n\
+       if mysql -N -B -e 'SELECT 1' >/dev/null 2>&1; then exit 0; fi\n\
+       sleep 0.25\n\
+     done\n\
+     mysql -N -B -e 'SELECT 1' 2>&1\n\
+     exit 7\n"
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every script is valid shell (`sh -n`).
+    #[test]
+    fn scripts_parse() {
+        let f = File {
+            path: "/etc/nginx/conf.d/x y.conf".into(),
+            template: String::new(),
+            content: String::new(),
+            sha256: String::new(),
+            mode: 0o640,
+            owner: "root".into(),
+            group: "www-data".into(),
+            sensitive: false,
+            validate: Some(Validator::Nginx),
+            notify: Vec::new(),
+        };
+        let owed = vec![("nginx".to_string(), "reload")];
+        for script in [
+            lock(),
+            unlock(),
+            packages(&["nginx".into()]),
+            users(&["foobar".into()]),
+            release("/srv/foobar", "abc", &owed),
+            release_back("/srv/foobar", "abc"),
+            files(&[&f], &[&f], true, &owed),
+            rollback(&[("/etc/a".into(), true), ("/etc/b".into(), false)]),
+            service("nginx", "reload"),
+            sql(Some("foobar")),
+            schema_marker("foobar", "abc"),
+            http_health(80, "/healthz", "www.foobar.com"),
+            db_health(),
+            settled(),
+        ] {
+            let out = std::process::Command::new("sh")
+                .args(["-n", "-c", &script])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{script}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
 }

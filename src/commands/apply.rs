@@ -5,7 +5,7 @@ use crate::apply::{self, HostReport, Outcome};
 use crate::cli::ApplyArgs;
 use crate::commands::plan::{live_plan, report_unreachable};
 use crate::fleet;
-use crate::plan::{Plan, Seen};
+use crate::plan::{Change, Plan, Seen};
 use crate::ui::progress::Progress;
 use crate::ui::report::Format;
 use crate::ui::{self, plan_view, table};
@@ -13,6 +13,49 @@ use crate::{Error, ExitStatus};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The first change that differs between the saved plan and the one computed now (diff text
+/// aside: a diff is only a view of the same change).
+fn first_difference(saved: &[Change], now: &[Change]) -> Option<String> {
+    let strip = |c: &Change| match c {
+        Change::File {
+            path,
+            action,
+            sensitive,
+            mode,
+            owner,
+            ..
+        } => Change::File {
+            path: path.clone(),
+            action: *action,
+            sensitive: *sensitive,
+            diff: None,
+            mode: mode.clone(),
+            owner: owner.clone(),
+        },
+        other => other.clone(),
+    };
+    let a: Vec<Change> = saved.iter().map(strip).collect();
+    let b: Vec<Change> = now.iter().map(strip).collect();
+    if a == b {
+        return None;
+    }
+    let extra = b
+        .iter()
+        .find(|c| !a.contains(c))
+        .map(|c| format!("would now also {}", crate::ui::plan_view::describe(c)));
+    let missing = a.iter().find(|c| !b.contains(c)).map(|c| {
+        format!(
+            "the planned {} is no longer needed",
+            crate::ui::plan_view::describe(c)
+        )
+    });
+    Some(
+        extra
+            .or(missing)
+            .unwrap_or_else(|| "the changes differ from the saved plan".into()),
+    )
+}
 
 /// Why a saved plan no longer fits a host: the first thing that differs.
 fn stale_reason(saved: &Seen, now: &Seen) -> Option<String> {
@@ -106,6 +149,7 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         }
     });
     let (plan, live) = live_plan(&p, &limit, args.forks, &rt)?;
+    let selected = p.select(&limit)?;
     if interrupt.load(Ordering::SeqCst) {
         eprintln!("Interrupted before any change.");
         return Ok(ExitStatus::Interrupted);
@@ -120,6 +164,10 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
                             "host {}: {why} since the plan was made",
                             old.host
                         )));
+                    }
+                    // The saved plan is what was approved: nothing else may be done.
+                    if let Some(what) = first_difference(&old.changes, &now.changes) {
+                        return Err(Error::Stale(format!("host {}: {what}", old.host)));
                     }
                 }
                 None => {
@@ -151,13 +199,23 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
             ExitStatus::Success
         });
     }
+    if saved.is_none() && !args.auto_approve && json {
+        return Err(Error::Usage(
+            "apply --format json does not ask: add --auto-approve (or apply a saved plan)".into(),
+        ));
+    }
     if saved.is_none() && !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             return Err(Error::Usage(
                 "apply asks for confirmation and there is no terminal: review the plan, then run with --auto-approve (or apply a saved plan: plan --out FILE, apply FILE)".into(),
             ));
         }
-        if !confirm(&plan)? {
+        let yes = confirm(&plan)?;
+        if interrupt.load(Ordering::SeqCst) {
+            eprintln!("Interrupted before any change.");
+            return Ok(ExitStatus::Interrupted);
+        }
+        if !yes {
             eprintln!("Apply cancelled.");
             return Ok(ExitStatus::Success);
         }
@@ -169,14 +227,41 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         Progress::new()
     };
     let conns = apply::connections(&live);
-    let reports: Vec<HostReport> = rt.block_on(apply::apply(
-        &p,
-        &plan.hosts,
-        &conns,
-        args.forks,
-        &interrupt,
-        &progress,
-    ));
+    // The release is read and packed once, for every host that gets it.
+    let release_tar = match p.desired.hosts.iter().find_map(|h| h.release.as_ref()) {
+        Some(r)
+            if plan
+                .hosts
+                .iter()
+                .flat_map(|h| &h.changes)
+                .any(|c| matches!(c, crate::plan::Change::Release { .. })) =>
+        {
+            Some(
+                apply::bundle::release(std::path::Path::new(&r.source), &r.sha256)
+                    .map_err(Error::Usage)?,
+            )
+        }
+        _ => None,
+    };
+    let lost: Vec<(String, u8, String)> = selected
+        .iter()
+        .zip(&live)
+        .filter_map(|(h, l)| {
+            l.as_ref()
+                .err()
+                .map(|e| (h.name.clone(), crate::plan::phase(h), e.to_string()))
+        })
+        .collect();
+    let run = apply::Run {
+        prepared: &p,
+        live: &conns,
+        forks: args.forks,
+        interrupt: &interrupt,
+        progress: &progress,
+        release_tar: release_tar.as_ref(),
+        unreachable: &lost,
+    };
+    let reports: Vec<HostReport> = rt.block_on(apply::apply(&run, &plan.hosts));
     drop(conns);
     rt.block_on(async {
         for l in live.into_iter().flatten() {

@@ -70,6 +70,13 @@ pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<(), cr
         opts.mode(0o600);
     }
     let mut f = opts.open(path).map_err(err)?;
+    // An existing file keeps its mode when opened: make it private too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(err)?;
+    }
     f.write_all(text.as_bytes()).map_err(err)?;
     f.write_all(b"\n").map_err(err)
 }

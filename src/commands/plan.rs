@@ -40,8 +40,15 @@ pub fn run(args: &PlanArgs) -> Result<ExitStatus, Error> {
     let unreachable = report_unreachable(&live);
     match args.format {
         Format::Json => {
+            // What a saved plan remembers of each host is for `apply PLAN`, not for logs.
+            let mut hosts = serde_json::to_value(&plan.hosts).unwrap_or_default();
+            for h in hosts.as_array_mut().into_iter().flatten() {
+                if let Some(o) = h.as_object_mut() {
+                    o.remove("seen");
+                }
+            }
             let v = serde_json::json!({
-                "hosts": plan.hosts,
+                "hosts": hosts,
                 "summary": plan.summary(),
                 "changes": !plan.is_empty(),
                 "unreachable": live.iter().filter_map(|l| l.as_ref().err().map(|e| e.to_string())).collect::<Vec<_>>(),
@@ -52,6 +59,14 @@ pub fn run(args: &PlanArgs) -> Result<ExitStatus, Error> {
             "{}",
             plan_view::render(&plan, ui::report::fancy(&std::io::stdout()))
         ),
+    }
+    if let Some(out) = &args.out
+        && unreachable > 0
+    {
+        return Err(Error::Usage(format!(
+            "not saving the plan to {}: {unreachable} host(s) could not be observed (a saved plan must cover every host it names)",
+            out.display()
+        )));
     }
     if let Some(out) = &args.out {
         crate::commands::write_private(

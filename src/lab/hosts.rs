@@ -215,10 +215,40 @@ fn injection(state: &State, host: &str) -> Result<Vec<u8>, LabError> {
 pub enum Outcome {
     AlreadyUp,
     Started,
+    Unpaused,
     Created,
 }
 
-/// Brings one host up: create (or fix), inject keys, start, wait for SSH.
+/// What `up` does with a host's container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// No container yet: create it.
+    Create,
+    /// Running: only wait for SSH.
+    Wait,
+    /// Stopped: start it again, keeping what `apply` installed.
+    Start,
+    /// Paused: unpause it, keeping what `apply` installed.
+    Unpause,
+    /// Made but never started (a failed start): nothing in it to keep, so make it again.
+    Recreate,
+    /// Any other state (stopping, restarting, removing, dead...): touch nothing, say the fix.
+    Refuse,
+}
+
+/// The step for an existing container in the engine's `state` (podman's or docker's word).
+pub fn next_step(state: &str) -> Step {
+    match state {
+        "running" => Step::Wait,
+        "exited" | "stopped" => Step::Start,
+        "paused" => Step::Unpause,
+        "created" | "configured" | "initialized" => Step::Recreate,
+        _ => Step::Refuse,
+    }
+}
+
+/// Brings one host up: create (or start, or unpause), inject keys, start, wait for SSH. `all` is
+/// every lab host, for the new container's `/etc/hosts`.
 pub fn up(
     engine: &Engine,
     state: &State,
@@ -228,7 +258,7 @@ pub fn up(
     say: &dyn Fn(&str),
 ) -> Result<Outcome, LabError> {
     let name = container_name(&spec.name);
-    let outcome = match seen {
+    let step = match seen {
         Some(s) if s.address != spec.address.to_string() => {
             return Err(LabError::Address {
                 host: spec.name.clone(),
@@ -238,17 +268,32 @@ pub fn up(
                 ),
             });
         }
-        Some(s) if s.state == "running" => {
+        Some(s) => next_step(&s.state),
+        None => Step::Create,
+    };
+    let outcome = match step {
+        Step::Wait => {
             say("already running; checking SSH");
             Outcome::AlreadyUp
         }
-        Some(s) if matches!(s.state.as_str(), "exited" | "stopped") => {
+        Step::Start => {
             say("starting");
             engine.check(&["start".into(), name.clone()], None)?;
             Outcome::Started
         }
-        other => {
-            if other.is_some() {
+        Step::Unpause => {
+            say("unpausing");
+            engine.check(&["unpause".into(), name.clone()], None)?;
+            Outcome::Unpaused
+        }
+        Step::Refuse => {
+            return Err(LabError::HostState {
+                host: spec.name.clone(),
+                state: seen.map(|s| s.state.clone()).unwrap_or_default(),
+            });
+        }
+        Step::Create | Step::Recreate => {
+            if step == Step::Recreate {
                 // A container left half-made by a failed start: make it again.
                 engine.check(&["rm".into(), "-f".into(), name.clone()], None)?;
             }
@@ -346,6 +391,24 @@ mod tests {
             (s.host.as_str(), s.state.as_str(), s.container.as_str()),
             ("db-01", "exited", "foobar-lab-db-01")
         );
+    }
+
+    #[test]
+    fn only_a_never_started_container_is_made_again() {
+        // Running, stopped or paused hosts keep what `apply` installed.
+        assert_eq!(next_step("running"), Step::Wait);
+        for stopped in ["exited", "stopped"] {
+            assert_eq!(next_step(stopped), Step::Start, "{stopped}");
+        }
+        assert_eq!(next_step("paused"), Step::Unpause);
+        // Made but never started: nothing to lose.
+        for never in ["created", "configured", "initialized"] {
+            assert_eq!(next_step(never), Step::Recreate, "{never}");
+        }
+        // In passing or broken (podman's and docker's words): touched by no one but the user.
+        for other in ["stopping", "restarting", "removing", "dead", "unknown", ""] {
+            assert_eq!(next_step(other), Step::Refuse, "{other}");
+        }
     }
 
     #[test]

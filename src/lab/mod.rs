@@ -78,6 +78,12 @@ pub enum LabError {
         address: String,
         last: String,
     },
+    #[error("host {host}: its container is `{state}`, which the lab leaves alone")]
+    #[diagnostic(
+        code(lab::host_state),
+        help("run `foobar-infra lab stop {host}` then `lab start {host}`, or `lab down`")
+    )]
+    HostState { host: String, state: String },
     #[error("the lab has no host `{host}`")]
     #[diagnostic(code(lab::unknown_host), help("lab hosts: {known}"))]
     UnknownHost { host: String, known: String },
@@ -118,22 +124,7 @@ impl Lab {
     }
 
     fn find(&self, host: &str) -> Result<Seen, LabError> {
-        let all = hosts::list(&self.engine)?;
-        let known = all
-            .iter()
-            .map(|s| s.host.clone())
-            .collect::<Vec<_>>()
-            .join(", ");
-        all.into_iter()
-            .find(|s| s.host == host)
-            .ok_or_else(|| LabError::UnknownHost {
-                host: host.to_string(),
-                known: if known.is_empty() {
-                    "none (run `foobar-infra lab up`)".into()
-                } else {
-                    known
-                },
-            })
+        find_in(&hosts::list(&self.engine)?, host)
     }
 
     fn spec_of(seen: &Seen) -> Result<Spec, LabError> {
@@ -149,6 +140,34 @@ impl Lab {
             roles: seen.roles.split(',').map(str::to_string).collect(),
         })
     }
+}
+
+/// The lab host `host` among `all`, or an error listing the hosts there are.
+fn find_in(all: &[Seen], host: &str) -> Result<Seen, LabError> {
+    let known = all
+        .iter()
+        .map(|s| s.host.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    all.iter()
+        .find(|s| s.host == host)
+        .cloned()
+        .ok_or_else(|| LabError::UnknownHost {
+            host: host.to_string(),
+            known: if known.is_empty() {
+                "none (run `foobar-infra lab up`)".into()
+            } else {
+                known
+            },
+        })
+}
+
+/// The specs of every lab host whose labels say where it is (for the hosts' `/etc/hosts`).
+fn specs_of(all: &[Seen]) -> Vec<Spec> {
+    all.iter()
+        .filter(|s| !s.host.is_empty())
+        .filter_map(|s| Lab::spec_of(s).ok())
+        .collect()
 }
 
 /// One row of the lab's table.
@@ -191,7 +210,6 @@ pub fn up(
     if image::ensure(&lab.engine, &|line| progress.update("image", line))? {
         progress.finish("image", &format!("built {}", image::reference()));
     }
-    lab.state.record_ip_forward();
     network::ensure(&lab.engine, &net)?;
     let existing = hosts::list(&lab.engine)?;
     let total = existing.len()
@@ -227,6 +245,7 @@ pub fn up(
                     match &r {
                         Ok(Outcome::AlreadyUp) => progress.finish(&spec.name, "up (unchanged)"),
                         Ok(Outcome::Started) => progress.finish(&spec.name, "up (started)"),
+                        Ok(Outcome::Unpaused) => progress.finish(&spec.name, "up (unpaused)"),
                         Ok(Outcome::Created) => progress.finish(&spec.name, "up (created)"),
                         Err(e) => progress.finish(&spec.name, &format!("failed: {e}")),
                     }
@@ -323,18 +342,14 @@ pub fn stop(lab: &Lab, host: &str) -> Result<Row, LabError> {
     })
 }
 
-/// Starts a stopped host again and waits until it answers SSH.
+/// Starts a stopped (or unpauses a paused) host again and waits until it answers SSH.
 pub fn start(lab: &Lab, host: &str) -> Result<Row, LabError> {
-    let seen = lab.find(host)?;
+    let listed = hosts::list(&lab.engine)?;
+    let seen = find_in(&listed, host)?;
     let spec = Lab::spec_of(&seen)?;
-    hosts::up(
-        &lab.engine,
-        &lab.state,
-        &spec,
-        std::slice::from_ref(&spec),
-        Some(&seen),
-        &|_| {},
-    )?;
+    // Should the host have to be made again, it still knows every other lab host by name.
+    let all = specs_of(&listed);
+    hosts::up(&lab.engine, &lab.state, &spec, &all, Some(&seen), &|_| {})?;
     Ok(Row {
         host: seen.host,
         address: seen.address,
@@ -370,9 +385,59 @@ pub fn down(lab: &Lab) -> Result<(Vec<String>, bool), LabError> {
             removed_network = true;
         }
     }
+    // IP forwarding, which the engine's network turns on, is left as it is: other tools
+    // (docker, libvirt) may need it.
     let others = lab.engine.run(&["ps".into(), "-q".into()], None)?;
     if others.ok && others.stdout.trim().is_empty() {
         lab.state.restore_sysctls();
     }
     Ok((names, removed_network))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(host: &str, address: &str, state: &str) -> Seen {
+        Seen {
+            host: host.into(),
+            container: hosts::container_name(host),
+            address: address.into(),
+            roles: "web,app".into(),
+            state: state.into(),
+        }
+    }
+
+    #[test]
+    fn a_started_host_knows_every_lab_host() {
+        let listed = vec![
+            seen("db-01", "10.89.7.30", "running"),
+            seen("web-01", "10.89.7.21", "running"),
+            seen("web-02", "10.89.7.22", "created"),
+            // Not the lab's labels: left out rather than failing the start.
+            seen("", "", "running"),
+            seen("web-09", "nowhere", "running"),
+        ];
+        let web02 = find_in(&listed, "web-02").unwrap();
+        assert_eq!(web02.state, "created");
+        let all: Vec<(String, String)> = specs_of(&listed)
+            .iter()
+            .map(|s| (s.name.clone(), s.address.to_string()))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                ("db-01", "10.89.7.30"),
+                ("web-01", "10.89.7.21"),
+                ("web-02", "10.89.7.22")
+            ]
+            .map(|(n, a)| (n.to_string(), a.to_string()))
+        );
+        assert_eq!(specs_of(&listed)[0].roles, ["web", "app"]);
+        let missing = find_in(&listed, "lb-01").unwrap_err();
+        assert!(
+            matches!(&missing, LabError::UnknownHost { known, .. } if known.contains("web-02")),
+            "{missing:?}"
+        );
+    }
 }

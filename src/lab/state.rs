@@ -156,12 +156,7 @@ impl State {
 
     /// The machine's kernel settings as they were before the lab changed them.
     fn recorded(&self) -> Vec<(String, String)> {
-        std::fs::read_to_string(self.sysctl_record())
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        parse_record(&std::fs::read_to_string(self.sysctl_record()).unwrap_or_default())
     }
 
     /// Remembers a kernel setting (a /proc/sys path) once, before the lab changes it.
@@ -174,11 +169,6 @@ impl State {
             text.push_str(&format!("{path}={}\n", v.trim()));
             let _ = std::fs::write(self.sysctl_record(), text);
         }
-    }
-
-    /// Remembers IP forwarding, which the engine's network turns on.
-    pub fn record_ip_forward(&self) {
-        self.remember(IP_FORWARD);
     }
 
     /// Each systemd host holds about 7 inotify instances; the machine's default (128) stops
@@ -202,12 +192,50 @@ impl State {
 
     /// Puts back every kernel setting the lab changed (called when no container is left).
     pub fn restore_sysctls(&self) {
-        for (path, value) in self.recorded() {
-            let _ = std::fs::write(&path, value);
+        for (path, value) in to_restore(&self.recorded()) {
+            let _ = std::fs::write(path, value);
         }
         let _ = std::fs::remove_file(self.sysctl_record());
     }
 }
 
-const IP_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
+/// The settings the lab changes itself, and so puts back.
 const INOTIFY_INSTANCES: &str = "/proc/sys/fs/inotify/max_user_instances";
+const RESTORED: [&str; 1] = [INOTIFY_INSTANCES];
+
+/// `path=value` lines.
+fn parse_record(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// What of a record to put back: only the settings the lab changed itself. A record made by an
+/// older lab may also hold IP forwarding, which the engine's network turns on and other tools
+/// (docker, libvirt) may need: it is left as it is.
+fn to_restore(recorded: &[(String, String)]) -> Vec<(&str, &str)> {
+    recorded
+        .iter()
+        .filter(|(path, _)| RESTORED.contains(&path.as_str()))
+        .map(|(path, value)| (path.as_str(), value.as_str()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn down_puts_back_only_what_the_lab_raised() {
+        let record = parse_record(
+            "/proc/sys/net/ipv4/ip_forward=0\n/proc/sys/fs/inotify/max_user_instances=128\n",
+        );
+        assert_eq!(record.len(), 2);
+        assert_eq!(
+            to_restore(&record),
+            [("/proc/sys/fs/inotify/max_user_instances", "128")]
+        );
+        assert!(to_restore(&parse_record("/proc/sys/net/ipv4/ip_forward=0\n")).is_empty());
+    }
+}

@@ -101,6 +101,16 @@ pub enum TransportError {
         )
     )]
     Become { host: String, user: String },
+    #[error("host {host}: {what} failed: {detail}")]
+    #[diagnostic(
+        code(ssh::script),
+        help("the host answered but the command failed; its output is above")
+    )]
+    Script {
+        host: String,
+        what: String,
+        detail: String,
+    },
     #[error("host {host}: the connection failed while running a command: {detail}")]
     #[diagnostic(code(ssh::remote))]
     Remote { host: String, detail: String },

@@ -48,6 +48,9 @@ fn db_action(a: DbAction) -> &'static str {
         DbAction::SetPassword => "set the password (from the secret)",
         DbAction::FixGrants => "fix privileges",
         DbAction::LoadSchema => "load the schema",
+        DbAction::Ensure => {
+            "ensure the database and users (the server is not answering: what it holds is unknown)"
+        }
     }
 }
 
@@ -98,14 +101,24 @@ fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
             }
             lines
         }
-        Change::Database { action, object } => vec![format!(
-            "{} database {object}: {}",
-            mark(matches!(
-                action,
-                DbAction::CreateDatabase | DbAction::CreateUser
-            )),
-            db_action(*action)
-        )],
+        Change::Database {
+            action,
+            object,
+            revoke,
+        } => {
+            let mut line = format!(
+                "{} database {object}: {}",
+                mark(matches!(
+                    action,
+                    DbAction::CreateDatabase | DbAction::CreateUser
+                )),
+                db_action(*action)
+            );
+            if !revoke.is_empty() {
+                line.push_str(&format!(", revoking {}", revoke.join(", ")));
+            }
+            vec![line]
+        }
         Change::Service {
             name,
             action,
@@ -123,6 +136,17 @@ fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
             )]
         }
     }
+}
+
+/// One change in a line, without colour or diff (for messages).
+pub fn describe(c: &Change) -> String {
+    let p = Paint { on: false };
+    change_lines(c, &p)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches(['+', '~', '*', ' '])
+        .to_string()
 }
 
 /// The whole plan as text; `color` adds ANSI colours.

@@ -254,3 +254,72 @@ fn ctrl_c_stops_cleanly_with_exit_130() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn privileges_beyond_least_privilege_are_revoked() {
+    let (_lab, _) = lab();
+    ssh(
+        DB,
+        "sudo mysql -e \"GRANT DROP, ALTER ON foobar.* TO 'foobar'@'10.89.7.22'\"",
+    );
+    let plan = cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("database foobar@10.89.7.22: fix privileges, revoking ALTER, DROP"),
+        "{stdout}"
+    );
+    cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .assert()
+        .success();
+    let grants = ssh(
+        DB,
+        "sudo mysql -N -e \"SHOW GRANTS FOR 'foobar'@'10.89.7.22'\"",
+    );
+    assert!(
+        grants.contains("GRANT SELECT, INSERT, UPDATE, DELETE ON `foobar`.*"),
+        "{grants}"
+    );
+    assert!(
+        !grants.contains("DROP") && !grants.contains("ALTER"),
+        "{grants}"
+    );
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_stopped_database_is_planned_honestly_and_started() {
+    let (_lab, _) = lab();
+    ssh(DB, "sudo systemctl stop mariadb");
+    let plan = cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("service mariadb.service: start"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("the server is not answering"), "{stdout}");
+    assert!(
+        !stdout.contains("create user"),
+        "nothing invented: {stdout}"
+    );
+    cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .assert()
+        .success();
+    assert_eq!(get("/db").0, 200);
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}
