@@ -520,8 +520,11 @@ impl HostRun<'_> {
             } else {
                 "reload"
             };
+            // The same step as a normal run (Nginx: wait for the old workers), in a subshell so
+            // that one service failing does not stop the others from coming back.
             script.push_str(&format!(
-                "systemctl {word} {} || echo 'after rollback: {word} failed' >&2\n",
+                "( {} ) || echo 'after rollback: {word} {} failed' >&2\n",
+                scripts::service(svc, word).trim_end(),
                 crate::transport::quote::sh(svc)
             ));
         }
@@ -623,7 +626,7 @@ pub struct Run<'a> {
 }
 
 /// Applies `plans` to the live hosts, phase by phase.
-pub async fn apply(run: &Run<'_>, plans: &[HostPlan]) -> Vec<HostReport> {
+pub async fn apply<'a>(run: &Run<'_>, plans: &'a [HostPlan]) -> Vec<HostReport> {
     let Run {
         prepared,
         live,
@@ -666,7 +669,7 @@ pub async fn apply(run: &Run<'_>, plans: &[HostPlan]) -> Vec<HostReport> {
             continue;
         }
         let gate = tokio::sync::Semaphore::new(forks.max(1));
-        let runs = in_phase.iter().map(|hp| {
+        let one = |hp: &'a HostPlan| {
             let gate = &gate;
             async move {
                 let started = Instant::now();
@@ -722,18 +725,76 @@ pub async fn apply(run: &Run<'_>, plans: &[HostPlan]) -> Vec<HostReport> {
                     seconds: started.elapsed().as_secs_f64(),
                 }
             }
-        });
-        let results = futures_join_all(runs).await;
+        };
+        // Servers that already serve get a change one first (the canary): a change that passes
+        // its checker but breaks the service then costs one backend, not the site.
+        let changing: Vec<&HostPlan> = in_phase
+            .iter()
+            .copied()
+            .filter(|h| !h.changes.is_empty())
+            .collect();
+        let canary = (changing.len() > 1 && serving(changing[0])).then(|| changing[0]);
+        let mut results = Vec::new();
+        if let Some(c) = canary {
+            results.push(one(c).await);
+        }
+        let canary_failed = results
+            .iter()
+            .any(|r| !matches!(r.outcome, Outcome::Changed));
+        let rest = in_phase
+            .iter()
+            .copied()
+            .filter(|h| canary.is_none_or(|c| c.host != h.host));
+        if canary_failed {
+            for hp in rest {
+                let outcome = if hp.changes.is_empty() {
+                    Outcome::Unchanged
+                } else {
+                    progress.finish(&hp.host, "skipped");
+                    Outcome::Skipped {
+                        reason: format!(
+                            "{} went first and failed; left as it was",
+                            canary.map_or("", |c| c.host.as_str())
+                        ),
+                    }
+                };
+                results.push(HostReport {
+                    host: hp.host.clone(),
+                    outcome,
+                    done: Vec::new(),
+                    seconds: 0.0,
+                });
+            }
+        } else {
+            results.extend(futures_join_all(rest.map(one)).await);
+        }
         if !lost.is_empty()
-            || results
-                .iter()
-                .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Interrupted))
+            || results.iter().any(|r| {
+                matches!(
+                    r.outcome,
+                    Outcome::Failed { .. } | Outcome::Interrupted | Outcome::Skipped { .. }
+                )
+            })
         {
             failed_phase = Some(phase);
         }
         reports.extend(results);
     }
     reports
+}
+
+/// Whether a host already runs all its services (a change to it would touch live traffic).
+fn serving(hp: &HostPlan) -> bool {
+    !hp.changes.iter().any(|c| {
+        matches!(
+            c,
+            Change::Package { .. }
+                | Change::Service {
+                    action: ServiceAction::Start,
+                    ..
+                }
+        )
+    })
 }
 
 fn phase_name(p: u8) -> &'static str {

@@ -264,6 +264,11 @@ pub fn service(unit: &str, action: &str) -> String {
         "start" => format!(
             "if systemctl is-active -q {u}; then systemctl restart {u}; else systemctl start {u}; fi"
         ),
+        // Nginx's reload returns before the new workers serve: wait until the old ones are gone
+        // (at most 10 s), so that what follows (the health check) sees the new configuration.
+        "reload" if unit == "nginx" || unit == "nginx.service" => format!(
+            "if systemctl is-active -q {u}; then old=$(pgrep -P \"$(cat /run/nginx.pid 2>/dev/null || echo 0)\" || true); systemctl reload {u}; i=0; while [ $i -lt 100 ]; do alive=0; for p in $old; do if kill -0 \"$p\" 2>/dev/null; then alive=1; fi; done; [ $alive = 0 ] && break; i=$((i+1)); sleep 0.1; done; else systemctl start {u}; fi"
+        ),
         "reload" => format!(
             "if systemctl is-active -q {u}; then systemctl reload {u}; else systemctl start {u}; fi"
         ),
@@ -287,14 +292,18 @@ pub fn schema_marker(db: &str, hash: &str) -> String {
     )
 }
 
-/// Polls an HTTP health endpoint on the host itself for at most 20 s.
+/// Polls an HTTP health endpoint on the host itself for at most 20 s. Healthy means three
+/// answers of 200 in a row, half a second apart: a reload that has not taken effect yet (old
+/// processes still answering) does not pass for the new configuration.
 pub fn http_health(port: u16, path: &str, host_header: &str) -> String {
     let (header, path) = (sh(&format!("Host: {host_header}")), sh(path));
     format!(
         "end=$(($(date +%s) + 20))\n\
+         ok=0\n\
          while [ $(date +%s) -lt $end ]; do\n\
-           if curl -fsS -m 2 -o /dev/null -H {header} http://127.0.0.1:{port}{path}; then exit 0; fi\n\
-           sleep 0.25\n\
+           if curl -fsS -m 2 -o /dev/null -H {header} http://127.0.0.1:{port}{path} 2>/dev/null; then ok=$((ok+1)); else ok=0; fi\n\
+           if [ $ok -ge 3 ]; then exit 0; fi\n\
+           sleep 0.5\n\
          done\n\
          curl -sS -m 2 -o /dev/null -w 'last answer: HTTP %{{http_code}}\\n' -H {header} http://127.0.0.1:{port}{path} 2>&1 || true\n\
          exit 7\n"

@@ -323,3 +323,99 @@ fn a_stopped_database_is_planned_honestly_and_started() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn reloads_owed_by_an_unfinished_run_are_planned_and_done() {
+    let (_lab, _) = lab();
+    let web01 = WEB[0].1;
+    // What a run interrupted between a swap and its reload leaves behind.
+    ssh(
+        web01,
+        "echo 'nginx reload' | sudo tee /var/lib/foobar-infra/pending >/dev/null",
+    );
+    let plan = cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("service nginx: reload (owed by an earlier apply that did not finish)"),
+        "{stdout}"
+    );
+    let before = lifecycle_events(web01, "nginx");
+    cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .assert()
+        .success();
+    assert!(lifecycle_events(web01, "nginx") > before, "nginx reloaded");
+    assert_eq!(
+        ssh(
+            web01,
+            "test -e /var/lib/foobar-infra/pending && echo left || echo cleared"
+        )
+        .trim(),
+        "cleared"
+    );
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_change_that_fails_its_health_check_is_rolled_back() {
+    let (_lab, _) = lab();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
+    let original = foobar_infra::render::templates::EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "nginx/site.conf.tera")
+        .unwrap()
+        .1;
+    // Valid for nginx -t, but the health endpoint now fails.
+    let sick = original.replacen(
+        "        access_log off;\n",
+        "        access_log off;\n        return 503;\n",
+        1,
+    );
+    assert_ne!(sick, original);
+    std::fs::write(dir.path().join("nginx/site.conf.tera"), sick).unwrap();
+    let live_before: Vec<String> = WEB
+        .iter()
+        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
+        .collect();
+    let out = cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve", "--templates"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("web-01  failed     at health; files rolled back"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("/healthz does not answer 200 through Nginx"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("web-02  skipped    web-01 went first and failed"),
+        "the canary stops the others: {stdout}"
+    );
+    assert!(stdout.contains("web-03  skipped"), "{stdout}");
+    assert!(stdout.contains("lb-01   skipped"), "{stdout}");
+    let live_after: Vec<String> = WEB
+        .iter()
+        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
+        .collect();
+    assert_eq!(live_before, live_after, "the old files are back");
+    for _ in 0..6 {
+        assert_eq!(get("/healthz").0, 200, "the site kept serving");
+    }
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}
