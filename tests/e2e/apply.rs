@@ -113,24 +113,15 @@ fn drift_on_one_host_is_planned_and_repaired_there_only() {
 #[test]
 fn an_invalid_nginx_template_is_never_swapped_in() {
     let (_lab, _) = lab();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
-    let original = foobar_infra::render::templates::EMBEDDED
-        .iter()
-        .find(|(n, _)| *n == "nginx/site.conf.tera")
-        .unwrap()
-        .1;
     // A directive Nginx does not know, on a line of its own.
-    let broken = original.replacen(
-        "    root {{ web.document_root }};",
-        "    root {{ web.document_root }};\n    frobnicate on;",
-        1,
-    );
-    std::fs::write(dir.path().join("nginx/site.conf.tera"), broken).unwrap();
-    let live_before: Vec<String> = WEB
-        .iter()
-        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
-        .collect();
+    let dir = site_template(|t| {
+        t.replacen(
+            "    root {{ web.document_root }};",
+            "    root {{ web.document_root }};\n    frobnicate on;",
+            1,
+        )
+    });
+    let live_before = site_files();
     let out = cli()
         .args(["apply", "-i", INVENTORY, "--auto-approve", "--templates"])
         .arg(dir.path())
@@ -150,10 +141,7 @@ fn an_invalid_nginx_template_is_never_swapped_in() {
         stdout.contains("lb-01   skipped"),
         "the load balancer is not touched: {stdout}"
     );
-    let live_after: Vec<String> = WEB
-        .iter()
-        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
-        .collect();
+    let live_after = site_files();
     assert_eq!(live_before, live_after, "the live files are unchanged");
     for (_, a) in WEB {
         assert_eq!(
@@ -366,25 +354,15 @@ fn reloads_owed_by_an_unfinished_run_are_planned_and_done() {
 #[test]
 fn a_change_that_fails_its_health_check_is_rolled_back() {
     let (_lab, _) = lab();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
-    let original = foobar_infra::render::templates::EMBEDDED
-        .iter()
-        .find(|(n, _)| *n == "nginx/site.conf.tera")
-        .unwrap()
-        .1;
     // Valid for nginx -t, but the health endpoint now fails.
-    let sick = original.replacen(
-        "        access_log off;\n",
-        "        access_log off;\n        return 503;\n",
-        1,
-    );
-    assert_ne!(sick, original);
-    std::fs::write(dir.path().join("nginx/site.conf.tera"), sick).unwrap();
-    let live_before: Vec<String> = WEB
-        .iter()
-        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
-        .collect();
+    let dir = site_template(|t| {
+        t.replacen(
+            "        access_log off;\n",
+            "        access_log off;\n        return 503;\n",
+            1,
+        )
+    });
+    let live_before = site_files();
     let out = cli()
         .args(["apply", "-i", INVENTORY, "--auto-approve", "--templates"])
         .arg(dir.path())
@@ -406,10 +384,7 @@ fn a_change_that_fails_its_health_check_is_rolled_back() {
     );
     assert!(stdout.contains("web-03  skipped"), "{stdout}");
     assert!(stdout.contains("lb-01   skipped"), "{stdout}");
-    let live_after: Vec<String> = WEB
-        .iter()
-        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
-        .collect();
+    let live_after = site_files();
     assert_eq!(live_before, live_after, "the old files are back");
     for _ in 0..6 {
         assert_eq!(get("/healthz").0, 200, "the site kept serving");

@@ -94,3 +94,25 @@ pub fn lab() -> (MutexGuard<'static, ()>, &'static (Output, f64)) {
     );
     (guard, first)
 }
+
+/// A `--templates` folder whose `nginx/site.conf.tera` is the embedded one after `edit`.
+pub fn site_template(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
+    let original = foobar_infra::render::templates::EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "nginx/site.conf.tera")
+        .unwrap()
+        .1;
+    let edited = edit(original);
+    assert_ne!(edited, original, "the edit changes the template");
+    std::fs::write(dir.path().join("nginx/site.conf.tera"), edited).unwrap();
+    dir
+}
+
+/// The live Nginx site file of every web host, by hash.
+pub fn site_files() -> Vec<String> {
+    WEB.iter()
+        .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
+        .collect()
+}
