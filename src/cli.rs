@@ -13,7 +13,9 @@ Exit codes:
 
 Environment:
   FOOBAR_INFRA_INVENTORY  default for -i/--inventory
-  NO_COLOR                plain, narrated output instead of graphics";
+  FOOBAR_INFRA_LAB_DIR    the lab's state folder (default ~/.local/state/foobar-infra/lab)
+  NO_COLOR                plain, narrated output instead of graphics
+  (database.password.env) the variable the topology names holds the database password";
 
 /// Render, check and deploy a HAProxy -> Nginx + app server -> MariaDB/MySQL web stack from one
 /// YAML topology.
