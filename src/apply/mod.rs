@@ -199,13 +199,14 @@ impl HostRun<'_> {
             return Err(step_err("release", "the release was not packed"));
         };
         (self.say)(&format!("shipping release {}", &to[..12]));
+        // Known before the switch: a failure after it (pruning, say) can still go back.
+        self.switched_from = from;
         self.exec(
             "release",
             &scripts::release(&r.root, &to, &self.owed()),
             tar,
         )
         .await?;
-        self.switched_from = from;
         self.done.push(format!(
             "switched {}/current to release {}",
             r.root,
@@ -331,7 +332,8 @@ impl HostRun<'_> {
             } else {
                 ""
             };
-            let script = format!("{reload}{script}{}", scripts::settled());
+            let planned: Vec<String> = actions.keys().cloned().collect();
+            let script = format!("{reload}{script}{}", scripts::settle_pending(&planned));
             self.exec("services", &script, b"").await?;
         }
         Ok(())
@@ -477,14 +479,15 @@ impl HostRun<'_> {
     }
 
     /// Puts back what this run swapped (files, the release) and re-applies their services'
-    /// actions. True only when everything was put back.
-    async fn rollback(&mut self) -> bool {
+    /// actions. `Ok` only when everything was put back and every service came back; otherwise
+    /// what did not (and the pending record stays, for the next plan).
+    async fn rollback(&mut self) -> Result<(), String> {
         let release_back = match (&self.switched_from, &self.desired.release) {
             (Some(from), Some(r)) => scripts::release_back(&r.root, from),
             _ => String::new(),
         };
         if self.swapped.is_empty() && release_back.is_empty() {
-            return false;
+            return Err("nothing had been swapped in".into());
         }
         let mut script = scripts::rollback(&self.swapped);
         script.push_str(&release_back);
@@ -513,31 +516,37 @@ impl HostRun<'_> {
             let e = services.entry(name).or_insert(a);
             *e = (*e).max(a);
         }
-        // Services come back on the old configuration; a service that will not is reported.
+        // The same service step as a normal run (Nginx: wait for the old workers), each in a
+        // subshell so that one failing does not stop the others from coming back.
+        script.push_str("failed=''\n");
         for (svc, action) in &services {
             let word = if *action == Action::Restart {
                 "restart"
             } else {
                 "reload"
             };
-            // The same step as a normal run (Nginx: wait for the old workers), in a subshell so
-            // that one service failing does not stop the others from coming back.
+            let q = crate::transport::quote::sh(svc);
             script.push_str(&format!(
-                "( {} ) || echo 'after rollback: {word} {} failed' >&2\n",
-                scripts::service(svc, word).trim_end(),
-                crate::transport::quote::sh(svc)
+                "( {} ) >/dev/null 2>&1 || failed=\"$failed {q}\"\n",
+                scripts::service(svc, word).trim_end()
             ));
         }
-        script.push_str(&scripts::settled());
-        let ok = self.conn.exec(&script, b"").await.is_ok_and(|o| o.ok());
-        if ok {
-            let what = match (self.swapped.len(), self.switched_from.is_some()) {
-                (n, true) => format!("rolled back {n} file(s) and the release"),
-                (n, false) => format!("rolled back {n} file(s)"),
-            };
-            self.done.push(what);
+        script.push_str(&format!(
+            "if [ -n \"$failed\" ]; then echo \"the files are back, but these services did not come back:$failed\"; exit 8; fi\n{}",
+            scripts::settled()
+        ));
+        let what = match (self.swapped.len(), self.switched_from.is_some()) {
+            (n, true) => format!("rolled back {n} file(s) and the release"),
+            (n, false) => format!("rolled back {n} file(s)"),
+        };
+        match self.conn.exec(&script, b"").await {
+            Ok(o) if o.ok() => {
+                self.done.push(what);
+                Ok(())
+            }
+            Ok(o) => Err(format!("{}{}", o.stdout, o.stderr).trim().to_string()),
+            Err(e) => Err(e.to_string()),
         }
-        ok
     }
 
     async fn run(&mut self) -> Outcome {
@@ -575,11 +584,23 @@ impl HostRun<'_> {
             Ok(false) => Outcome::Interrupted,
             Err(e) => {
                 // Whatever this run already swapped in goes back, whichever step failed.
-                let rolled_back =
-                    matches!(e.step, "files" | "services" | "health") && self.rollback().await;
+                let mut error = e.message;
+                let rolled_back = if matches!(e.step, "release" | "files" | "services" | "health") {
+                    match self.rollback().await {
+                        Ok(()) => true,
+                        // Nothing had been swapped in: nothing to put back or to say.
+                        Err(_) if self.swapped.is_empty() && self.switched_from.is_none() => false,
+                        Err(why) => {
+                            error.push_str(&format!("\nthe rollback did not complete: {why}"));
+                            false
+                        }
+                    }
+                } else {
+                    false
+                };
                 Outcome::Failed {
                     step: e.step.into(),
-                    error: e.message,
+                    error,
                     rolled_back,
                 }
             }
@@ -589,8 +610,8 @@ impl HostRun<'_> {
     }
 
     /// The steps in order; `Ok(false)` when interrupted. Ctrl-C is honoured before packages,
-    /// users, the release and the database, but never between the release or files and the
-    /// services that must reload them, nor before the health check of what changed.
+    /// users and the release, and before database work; never between a release or file swap
+    /// and the services that must reload it, and the health check of what changed always runs.
     async fn steps(&mut self) -> Result<bool, StepError> {
         macro_rules! step {
             ($e:expr) => {
@@ -605,9 +626,13 @@ impl HostRun<'_> {
         step!(self.release());
         self.files().await?;
         self.services().await?;
-        step!(self.database());
+        let db_work = self.changes().any(|c| matches!(c, Change::Database { .. }));
+        let stopped = db_work && self.interrupted();
+        if !stopped {
+            self.database().await?;
+        }
         self.health().await?;
-        Ok(true)
+        Ok(!stopped)
     }
 }
 
@@ -733,7 +758,9 @@ pub async fn apply<'a>(run: &Run<'_>, plans: &'a [HostPlan]) -> Vec<HostReport> 
             .copied()
             .filter(|h| !h.changes.is_empty())
             .collect();
-        let canary = (changing.len() > 1 && serving(changing[0])).then(|| changing[0]);
+        let serving_hosts: Vec<&HostPlan> =
+            changing.iter().copied().filter(|h| serving(h)).collect();
+        let canary = (serving_hosts.len() > 1).then(|| serving_hosts[0]);
         let mut results = Vec::new();
         if let Some(c) = canary {
             results.push(one(c).await);
@@ -751,11 +778,14 @@ pub async fn apply<'a>(run: &Run<'_>, plans: &'a [HostPlan]) -> Vec<HostReport> 
                     Outcome::Unchanged
                 } else {
                     progress.finish(&hp.host, "skipped");
+                    let first = canary.map_or("", |c| c.host.as_str());
+                    let interrupted = results.iter().any(|r| r.outcome == Outcome::Interrupted);
                     Outcome::Skipped {
-                        reason: format!(
-                            "{} went first and failed; left as it was",
-                            canary.map_or("", |c| c.host.as_str())
-                        ),
+                        reason: if interrupted {
+                            format!("interrupted while {first} went first; left as it was")
+                        } else {
+                            format!("{first} went first and failed; left as it was")
+                        },
                     }
                 };
                 results.push(HostReport {

@@ -87,6 +87,21 @@ pub fn settled() -> String {
     format!("rm -f {PENDING}\n")
 }
 
+/// Does what the pending record owes for services not in `done` (another run may have added
+/// entries after this run's plan was made), then clears it: nothing owed is dropped unseen.
+pub fn settle_pending(done: &[String]) -> String {
+    let done = words(done.iter().map(String::as_str));
+    format!(
+        "if [ -f {PENDING} ]; then\n\
+           while read -r svc action; do\n\
+             case \" {done} \" in *\" $svc \"*) continue ;; esac\n\
+             case \"$action\" in restart) systemctl restart \"$svc\" ;; *) systemctl reload \"$svc\" || systemctl restart \"$svc\" ;; esac\n\
+           done < {PENDING}\n\
+         fi\n\
+         rm -f {PENDING}\n"
+    )
+}
+
 /// Unpacks the release tar from stdin (once per content hash), then points `current` at it,
 /// keeping the two releases before it.
 pub fn release(root: &str, hash: &str, owed: &[(String, &'static str)]) -> String {
@@ -102,10 +117,11 @@ pub fn release(root: &str, hash: &str, owed: &[(String, &'static str)]) -> Strin
            cat >/dev/null\n\
          fi\n\
          {owe}\
+         prev=$(readlink {root}/current 2>/dev/null || true); prev=${{prev##*/}}\n\
          ln -sfn releases/{rel} {root}/.current.new\n\
          mv -T {root}/.current.new {root}/current\n\
          touch {root}/releases/{rel}\n\
-         ls -1t {root}/releases | grep -v -x {rel} | tail -n +3 | while read -r old; do rm -rf {root}/releases/\"$old\"; done\n",
+         ls -1t {root}/releases | grep -v -x -e {rel} -e \"${{prev:-{rel}}}\" | tail -n +3 | while read -r old; do rm -rf {root}/releases/\"$old\"; done\n",
         owe = owe(owed)
     )
 }
@@ -114,7 +130,7 @@ pub fn release(root: &str, hash: &str, owed: &[(String, &'static str)]) -> Strin
 pub fn release_back(root: &str, hash: &str) -> String {
     let (root, rel) = (sh(root), sh(hash));
     format!(
-        "ln -sfn releases/{rel} {root}/.current.new\nmv -T {root}/.current.new {root}/current\n"
+        "test -d {root}/releases/{rel}\nln -sfn releases/{rel} {root}/.current.new\nmv -T {root}/.current.new {root}/current\ntouch {root}/releases/{rel}\n"
     )
 }
 
@@ -267,7 +283,7 @@ pub fn service(unit: &str, action: &str) -> String {
         // Nginx's reload returns before the new workers serve: wait until the old ones are gone
         // (at most 10 s), so that what follows (the health check) sees the new configuration.
         "reload" if unit == "nginx" || unit == "nginx.service" => format!(
-            "if systemctl is-active -q {u}; then old=$(pgrep -P \"$(cat /run/nginx.pid 2>/dev/null || echo 0)\" || true); systemctl reload {u}; i=0; while [ $i -lt 100 ]; do alive=0; for p in $old; do if kill -0 \"$p\" 2>/dev/null; then alive=1; fi; done; [ $alive = 0 ] && break; i=$((i+1)); sleep 0.1; done; else systemctl start {u}; fi"
+            "if systemctl is-active -q {u}; then old=$(pgrep -P \"$(cat /run/nginx.pid 2>/dev/null || echo 0)\" || true); if systemctl reload {u}; then i=0; while [ $i -lt 100 ]; do alive=0; for p in $old; do if kill -0 \"$p\" 2>/dev/null; then alive=1; fi; done; [ $alive = 0 ] && break; i=$((i+1)); sleep 0.1; done; else false; fi; else systemctl start {u}; fi"
         ),
         "reload" => format!(
             "if systemctl is-active -q {u}; then systemctl reload {u}; else systemctl start {u}; fi"
@@ -356,6 +372,7 @@ mod tests {
             http_health(80, "/healthz", "www.foobar.com"),
             db_health(),
             settled(),
+            settle_pending(&["nginx".into()]),
         ] {
             let out = std::process::Command::new("sh")
                 .args(["-n", "-c", &script])
@@ -367,5 +384,55 @@ mod tests {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::*;
+
+    /// The release `current` pointed at before a switch survives pruning (a rollback needs it),
+    /// and `release_back` returns to it.
+    #[test]
+    fn pruning_keeps_the_release_a_rollback_returns_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let rel = |n: &str| dir.path().join("releases").join(n);
+        for (i, n) in ["r1", "r2", "r3", "r4", "r5"].iter().enumerate() {
+            std::fs::create_dir_all(rel(n)).unwrap();
+            // r1 is the oldest by mtime, r5 the newest.
+            let t = std::time::SystemTime::UNIX_EPOCH
+                + std::time::Duration::from_secs(1_000_000 + i as u64 * 100);
+            std::fs::File::open(rel(n))
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+        std::os::unix::fs::symlink("releases/r1", dir.path().join("current")).unwrap();
+        let run = |script: String| {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("set -eu\n{script}"))
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(release(&root, "r5", &[]));
+        assert!(
+            rel("r1").is_dir(),
+            "the previous release (a rollback target) is kept"
+        );
+        assert!(rel("r5").is_dir() && rel("r4").is_dir() && rel("r3").is_dir());
+        assert!(!rel("r2").exists(), "older ones are pruned");
+        run(release_back(&root, "r1"));
+        assert_eq!(
+            std::fs::read_link(dir.path().join("current")).unwrap(),
+            std::path::Path::new("releases/r1")
+        );
     }
 }
