@@ -101,6 +101,8 @@ pub struct Release {
     /// `/srv/APP`: releases live in `releases/HASH`, the live one is the `current` link.
     pub root: String,
     pub owner: String,
+    /// What deploying a new release makes the app's service do (as `File::notify`).
+    pub notify: Vec<Notify>,
 }
 
 #[derive(Clone, Debug, Serialize)]

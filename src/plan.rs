@@ -351,24 +351,12 @@ pub fn host_plan(
             to: r.sha256.clone(),
             files: r.files,
         });
-        for s in &desired.services {
-            if s.name.contains(&r.app) || s.name.contains("-fpm") {
-                let action = if s.name.ends_with("-app.service")
-                    && desired
-                        .files
-                        .iter()
-                        .any(|f| f.template == "app/command.service.tera")
-                {
-                    Action::Restart
-                } else {
-                    Action::Reload
-                };
-                bump(
-                    &s.name,
-                    action,
-                    format!("release {} is deployed", &r.sha256[..12]),
-                );
-            }
+        for n in &r.notify {
+            bump(
+                &n.service,
+                n.action,
+                format!("release {} is deployed", &r.sha256[..12]),
+            );
         }
     }
     for f in &desired.files {

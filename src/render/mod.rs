@@ -76,6 +76,7 @@ pub fn render(
                 bytes: m.bytes,
                 root: format!("/srv/{}", app.name.value),
                 owner: app.user.value.clone(),
+                notify: Vec::new(),
             })
         }
         None => None,
@@ -326,7 +327,20 @@ impl HostRenderer<'_> {
                 self.service(&format!("{fpm}.service"));
             }
         }
-        self.state.release = release.cloned();
+        // gunicorn re-imports the code on a reload (HUP), php-fpm on a reload, a `command` app
+        // only on a restart.
+        let (service, action) = match app.kind.value {
+            AppKind::Gunicorn => (unit, Action::Reload),
+            AppKind::Command => (unit, Action::Restart),
+            AppKind::PhpFpm => (
+                format!("php{}-fpm.service", app.php_version),
+                Action::Reload,
+            ),
+        };
+        self.state.release = release.cloned().map(|mut r| {
+            r.notify = notify(&service, action);
+            r
+        });
         Ok(())
     }
 

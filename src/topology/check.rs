@@ -116,11 +116,7 @@ fn hosts(t: &Topology, out: &mut Vec<Problem>) {
             );
         }
         if h.has(Role::Web) && !h.has(Role::App) {
-            let span = h
-                .roles
-                .iter()
-                .find(|r| r.value == Role::Web)
-                .map_or(h.name.span, |r| r.span);
+            let span = h.role_span(Role::Web);
             out.push(
                 Problem::error("topology::web-without-app", span, format!("host `{}` runs Nginx (web) but no application server (app)", h.name.value))
                     .label("web needs app on the same host")
@@ -439,11 +435,7 @@ fn looks_like_address(s: &str) -> bool {
 fn dns(t: &Topology, out: &mut Vec<Problem>) {
     let Some(dns) = &t.dns else {
         for h in t.hosts_with(Role::Dns) {
-            let span = h
-                .roles
-                .iter()
-                .find(|r| r.value == Role::Dns)
-                .map_or(h.name.span, |r| r.span);
+            let span = h.role_span(Role::Dns);
             out.push(
                 Problem::warning(
                     "topology::unused-role",

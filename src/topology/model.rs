@@ -59,6 +59,14 @@ impl Host {
     pub fn has(&self, role: Role) -> bool {
         self.roles.iter().any(|r| r.value == role)
     }
+
+    /// Where `role` is written in the host's roles (the host's name if it is not there).
+    pub fn role_span(&self, role: Role) -> super::Span {
+        self.roles
+            .iter()
+            .find(|r| r.value == role)
+            .map_or(self.name.span, |r| r.span)
+    }
 }
 
 /// How to reach the hosts. Defaults: user `root`, port 22, no `become`.
