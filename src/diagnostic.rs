@@ -3,8 +3,26 @@
 //! A `Problem` is plain data; `ui::report` turns a list of them into miette's graphical or
 //! narrated output, JSON, or GitHub annotations.
 
-use crate::topology::Span;
 use serde::Serialize;
+
+/// A byte range in the topology source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub const fn new(offset: usize, len: usize) -> Self {
+        Span { offset, len }
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        (s.offset, s.len).into()
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,8 +1,8 @@
 //! Typed reading of the span-carrying YAML tree. Every mismatch becomes a `Problem` and decoding
 //! goes on, so one run reports all schema errors; a field that failed simply stays absent.
 
-use super::node::{Node, Span, Value};
-use crate::diagnostic::{Problem, did_you_mean};
+use super::node::{Node, Value};
+use crate::diagnostic::{Problem, Span, did_you_mean};
 use std::borrow::Cow;
 use std::net::IpAddr;
 

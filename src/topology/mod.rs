@@ -6,9 +6,9 @@ pub mod load;
 pub mod model;
 pub mod node;
 
+pub use crate::diagnostic::Span;
 pub use decode::Sp;
 pub use model::*;
-pub use node::Span;
 
 use crate::diagnostic::Problem;
 use std::path::{Path, PathBuf};

@@ -1,30 +1,12 @@
 //! The topology's YAML as a generic tree in which every node keeps its byte span.
 //!
-//! The typed model is decoded from this tree by hand (see `load.rs`) rather than by serde derive,
+//! The typed model is decoded from this tree by hand (see `load/`) rather than by serde derive,
 //! so that one run can report every unknown key and wrong type, each under its exact value.
 
+use crate::diagnostic::Span;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
-
-/// A byte range in the topology source.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Span {
-    pub offset: usize,
-    pub len: usize,
-}
-
-impl Span {
-    pub const fn new(offset: usize, len: usize) -> Self {
-        Span { offset, len }
-    }
-}
-
-impl From<Span> for miette::SourceSpan {
-    fn from(s: Span) -> Self {
-        (s.offset, s.len).into()
-    }
-}
 
 /// A YAML value with the span of its text.
 #[derive(Clone, Debug)]

@@ -1,0 +1,37 @@
+//! Semantic rules over a decoded topology: references, roles, addresses, ports, DNS, secrets.
+//! Every rule runs; each finding points at the exact value it is about.
+//!
+//! `check` runs the rules in order; each group of rules sits in the file named after what it
+//! looks at.
+
+mod app;
+mod context;
+mod database;
+mod dns;
+mod load_balancer;
+mod names;
+mod network;
+
+pub use context::Context;
+pub use load_balancer::resolve_servers;
+
+use super::model::Topology;
+use crate::diagnostic::Problem;
+use app::app;
+use database::database;
+use dns::dns;
+use load_balancer::load_balancer;
+use names::names;
+use network::{hosts, ports};
+
+pub fn check(t: &Topology, ctx: &Context) -> Vec<Problem> {
+    let mut out = Vec::new();
+    hosts(t, &mut out);
+    load_balancer(t, &mut out);
+    ports(t, &mut out);
+    database(t, ctx, &mut out);
+    dns(t, &mut out);
+    app(t, ctx, &mut out);
+    names(t, &mut out);
+    out
+}

@@ -1,0 +1,233 @@
+//! The `app` section, its listen address, its packages and its default name.
+
+use super::hosts::valid_hostname;
+use super::paths::abs_path;
+use crate::diagnostic::Problem;
+use crate::topology::decode::{Decoder, Sp};
+use crate::topology::model::*;
+use crate::topology::node::{Node, Value};
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The app's short name: the domain's first label (`foobar` for foobar.com).
+pub(super) fn default_app_name(domain: &str) -> String {
+    let label = domain
+        .split('.')
+        .find(|l| !l.is_empty() && *l != "www")
+        .unwrap_or("app");
+    let clean: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "app".into()
+    } else {
+        clean
+    }
+}
+
+fn listen(node: &Node, d: &mut Decoder) -> Option<Sp<Listen>> {
+    if let Value::Int(_) = node.value {
+        let port = d.port(node, "app.listen")?;
+        return Some(Sp::new(
+            Listen::Tcp {
+                address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                port: port.value,
+            },
+            port.span,
+        ));
+    }
+    let s = d.name(node, "app.listen")?;
+    if let Some(path) = s.strip_prefix("unix:") {
+        let n = Node {
+            span: s.span,
+            value: Value::Str(path.to_string()),
+        };
+        let p = abs_path(&n, "app.listen socket", d)?;
+        return Some(Sp::new(Listen::Unix(p.value), s.span));
+    }
+    let parsed = s
+        .value
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .filter(|a| a.port() != 0);
+    match parsed {
+        Some(a) => Some(Sp::new(
+            Listen::Tcp {
+                address: a.ip(),
+                port: a.port(),
+            },
+            s.span,
+        )),
+        None => {
+            d.push(
+                Problem::error(
+                    "topology::invalid-value",
+                    s.span,
+                    format!("app.listen: `{}` is not ADDRESS:PORT or unix:PATH", s.value),
+                )
+                .label("not a listen address")
+                .help("write 127.0.0.1:8000, a bare port, or unix:/run/foobar/app.sock"),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn app(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<App> {
+    let f = d.map(
+        node,
+        "app",
+        &[
+            "name",
+            "kind",
+            "listen",
+            "workers",
+            "module",
+            "command",
+            "script",
+            "php_version",
+            "environment",
+            "source",
+            "user",
+            "packages",
+        ],
+    )?;
+    let name = f
+        .get("name")
+        .and_then(|n| d.name(n, "app.name"))
+        .unwrap_or_else(|| Sp::new(default_app_name(&domain.value), domain.span));
+    if !valid_hostname(&name.value) {
+        d.push(
+            Problem::error(
+                "topology::invalid-name",
+                name.span,
+                format!("app.name `{}` is not a valid name", name.value),
+            )
+            .label("letters, digits and '-' only")
+            .help("it names the systemd unit and the directory under /srv"),
+        );
+    }
+    let kind = f
+        .get("kind")
+        .and_then(|n| d.choice(n, "app.kind", &AppKind::ALL))
+        .unwrap_or(Sp::new(AppKind::Gunicorn, f.node.span));
+    let command = f.get("command").and_then(|n| d.name(n, "app.command"));
+    if kind.value == AppKind::Command && command.is_none() && f.get("command").is_none() {
+        d.push(
+            Problem::error(
+                "topology::missing-key",
+                kind.span,
+                "app.kind is `command` but app.command is not set",
+            )
+            .label("needs `command`")
+            .help("add `command: ./server --port 8000` (run from the release directory)"),
+        );
+    }
+    let environment = f
+        .get("environment")
+        .and_then(|n| d.any_map(n, "app.environment"))
+        .map(|env| {
+            env.entries()
+                .filter_map(|(k, kn, v)| {
+                    let valid = !k.is_empty()
+                        && !k.starts_with(|c: char| c.is_ascii_digit())
+                        && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                    if !valid {
+                        d.push(
+                            Problem::error(
+                                "topology::invalid-name",
+                                kn.span,
+                                format!("`{k}` is not a valid environment variable name"),
+                            )
+                            .label("letters, digits and '_' only"),
+                        );
+                        return None;
+                    }
+                    let value = d.string(v, &format!("app.environment.{k}"))?;
+                    if value.contains('\n') {
+                        d.push(
+                            Problem::error(
+                                "topology::invalid-value",
+                                value.span,
+                                format!("app.environment.{k} spans several lines"),
+                            )
+                            .label("one line only"),
+                        );
+                        return None;
+                    }
+                    Some((Sp::new(k.to_string(), kn.span), value))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let default_listen = match kind.value {
+        AppKind::PhpFpm => Listen::Unix(format!("/run/php/{}.sock", name.value)),
+        _ => Listen::Tcp {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8000,
+        },
+    };
+    Some(App {
+        kind,
+        listen: f
+            .get("listen")
+            .and_then(|n| listen(n, d))
+            .unwrap_or_else(|| Sp::new(default_listen, f.node.span)),
+        workers: f
+            .get("workers")
+            .and_then(|n| d.u32(n, "app.workers", 1, 256))
+            .map_or(2, |w| w.value),
+        module: f
+            .get("module")
+            .and_then(|n| d.name(n, "app.module"))
+            .unwrap_or_else(|| Sp::new("app:application".into(), f.node.span)),
+        command,
+        script: f
+            .get("script")
+            .and_then(|n| d.name(n, "app.script"))
+            .map_or_else(|| "index.php".into(), |s| s.value),
+        php_version: f
+            .get("php_version")
+            .and_then(|n| d.name(n, "app.php_version"))
+            .map_or_else(|| "8.2".into(), |s| s.value),
+        environment,
+        source: f.get("source").and_then(|n| d.name(n, "app.source")),
+        packages: f
+            .get("packages")
+            .map(|n| d.list(n, |d, n| package_name(n, d)))
+            .unwrap_or_default(),
+        user: f
+            .get("user")
+            .and_then(|n| d.name(n, "app.user"))
+            .unwrap_or_else(|| name.clone()),
+        name,
+    })
+}
+
+/// A Debian package name.
+fn package_name(node: &Node, d: &mut Decoder) -> Option<Sp<String>> {
+    let s = d.name(node, "package")?;
+    let ok = s.len() >= 2
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
+    if !ok {
+        d.push(
+            Problem::error(
+                "topology::invalid-name",
+                s.span,
+                format!("`{}` is not a package name", s.value),
+            )
+            .label("not a Debian package name")
+            .help("lower-case letters, digits and + - . (e.g. python3-pymysql)"),
+        );
+        return None;
+    }
+    Some(s)
+}
