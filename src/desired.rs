@@ -1,6 +1,9 @@
 //! What each host should have: packages, files, services, the application release, database
-//! objects and DNS records. Plain data, produced by `render` and consumed by plan and apply.
+//! objects and DNS records, and how to tell that it serves (health checks, its place behind the
+//! load balancer). Plain data, produced by `render`; the whole contract with plan, apply and
+//! verify, which never read the topology or the templates.
 
+use crate::secret::Secret;
 use serde::{Serialize, Serializer};
 
 #[derive(Clone, Debug, Serialize)]
@@ -23,6 +26,44 @@ pub struct HostState {
     pub services: Vec<Service>,
     pub release: Option<Release>,
     pub database: Option<DatabaseState>,
+    /// What proves the host serves after a change, in order.
+    #[serde(skip)]
+    pub health: Vec<HealthCheck>,
+    /// Where the host sits behind each load balancer (what a drain needs).
+    #[serde(skip)]
+    pub memberships: Vec<LbMembership>,
+}
+
+/// A check run on the host itself after a change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// Nginx answers 200 at the path HAProxy checks.
+    Web(HttpCheck),
+    /// The load balancer answers 200 on its first listen port.
+    LoadBalancer(HttpCheck),
+    /// The database answers `SELECT 1` over the local socket.
+    Database,
+}
+
+/// `GET http://127.0.0.1:PORT/PATH` with `Host: HOST_HEADER`: healthy is 200, three times in a
+/// row (so old processes still answering after a reload do not pass for the new ones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpCheck {
+    pub port: u16,
+    pub path: String,
+    pub host_header: String,
+}
+
+/// One server line of one load balancer that points at this host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LbMembership {
+    /// The load-balancer host.
+    pub lb_host: String,
+    pub backend: String,
+    /// The server's name in the backend (the host's name).
+    pub server: String,
+    /// The HAProxy admin socket on the load-balancer host.
+    pub admin_socket: String,
 }
 
 /// How a staged file is checked on the host before it replaces the live one.
@@ -43,11 +84,21 @@ pub enum Validator {
     Bind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// What a change makes a service do; the stronger one wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Reload,
     Restart,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Reload => "reload",
+            Action::Restart => "restart",
+        }
+    }
 }
 
 /// A file change makes `service` `action` (and systemd re-read units when `daemon_reload`).
@@ -118,6 +169,18 @@ pub struct DatabaseState {
     /// The bootstrap SQL (rendered with the password redacted in manifests).
     pub bootstrap_template: String,
     pub schema: Option<String>,
+    /// The bootstrap SQL itself: database, users, grants. Holds the password.
+    #[serde(skip)]
+    pub bootstrap: Secret,
+    /// The schema file's text and hash, loaded once when it changed.
+    #[serde(skip)]
+    pub schema_sql: Option<SchemaSql>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SchemaSql {
+    pub text: String,
+    pub sha256: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

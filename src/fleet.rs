@@ -1,14 +1,15 @@
 //! The hosts of one run: the topology rendered with its real secrets, a connection per host, and
-//! what each host has now. Shared by `plan` and `apply`.
+//! what each host has now. Shared by `plan` and `apply`; returns values, prints nothing.
 
+use crate::Error;
 use crate::desired::{Desired, HostState};
 use crate::observe::{self, Observed};
-use crate::plan::{self, HostPlan, Plan};
+use crate::plan::{self, Plan, ResourcePlan};
+use crate::remote::RemoteError;
 use crate::render::{self, Secrets};
 use crate::secret::Secret;
-use crate::topology::{self, SecretSource, Source, Topology};
-use crate::transport::{self, Connection, Target, TransportError};
-use crate::{Error, commands};
+use crate::topology::{Source, Topology, expand_home};
+use crate::transport::{self, Connection, Target};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,19 +18,16 @@ pub struct Prepared {
     pub source: Source,
     pub topology: Topology,
     pub desired: Desired,
-    pub tera: tera::Tera,
     pub db_password: Option<Secret>,
-    /// The database schema file's text and hash.
-    pub schema: Option<(String, String)>,
     pub templates: Option<PathBuf>,
 }
 
-/// Loads, checks, resolves secrets and renders.
-pub fn prepare(inventory: &Path, templates: Option<&Path>) -> Result<Prepared, Error> {
-    let (source, topology) =
-        commands::require_valid(topology::load(topology::read(inventory)?, &|k| {
-            std::env::var(k).ok()
-        }))?;
+/// Resolves secrets and renders a topology that passed its checks.
+pub fn prepare(
+    source: Source,
+    topology: Topology,
+    templates: Option<&Path>,
+) -> Result<Prepared, Error> {
     let env = |k: &str| std::env::var(k).ok();
     let db_password = match &topology.database {
         Some(db) => Some(crate::secret::resolve(
@@ -37,16 +35,6 @@ pub fn prepare(inventory: &Path, templates: Option<&Path>) -> Result<Prepared, E
             &source.base_dir,
             &env,
         )?),
-        None => None,
-    };
-    let schema = match topology.database.as_ref().and_then(|d| d.schema.as_ref()) {
-        Some(rel) => {
-            let path = source.base_dir.join(&rel.value);
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| Error::Read { path, source: e })?;
-            let hash = plan::sha256_hex(text.as_bytes());
-            Some((text, hash))
-        }
         None => None,
     };
     let tera = render::templates::load(templates).map_err(render::RenderError::from)?;
@@ -61,9 +49,7 @@ pub fn prepare(inventory: &Path, templates: Option<&Path>) -> Result<Prepared, E
         source,
         topology,
         desired,
-        tera,
         db_password,
-        schema,
         templates: templates.map(Path::to_path_buf),
     })
 }
@@ -93,10 +79,30 @@ impl Prepared {
             .collect())
     }
 
+    /// How to reach each of `hosts`: per-host SSH settings over the topology's.
     pub fn targets(&self, hosts: &[&HostState]) -> Vec<Target> {
-        Target::all(&self.topology, &self.source.base_dir)
-            .into_iter()
-            .filter(|t| hosts.iter().any(|h| h.name == t.host))
+        let t = &self.topology;
+        let path = |p: &str| {
+            let e = expand_home(p);
+            if e.is_relative() {
+                self.source.base_dir.join(e)
+            } else {
+                e
+            }
+        };
+        t.hosts
+            .iter()
+            .filter(|h| hosts.iter().any(|d| d.name == h.name.value))
+            .map(|h| Target {
+                host: h.name.value.clone(),
+                address: h.address.value.to_string(),
+                user: h.ssh_user.as_ref().map_or(&t.ssh.user, |u| u).value.clone(),
+                port: h.ssh_port.as_ref().map_or(t.ssh.port, |p| p.value),
+                identity_file: t.ssh.identity_file.as_ref().map(|p| path(&p.value)),
+                known_hosts: t.ssh.known_hosts.as_ref().map(|p| path(&p.value)),
+                jump: t.ssh.jump.as_ref().map(|j| j.value.clone()),
+                become_: t.ssh.become_,
+            })
             .collect()
     }
 
@@ -117,18 +123,19 @@ impl Prepared {
             }
         }
         // The schema is part of what apply would do, so a saved plan must cover its content.
-        if let Some((_, hash)) = &self.schema {
-            v["schema_sha256"] = serde_json::Value::String(hash.clone());
+        if let Some(hash) = self.schema_hash() {
+            v["schema_sha256"] = serde_json::Value::String(hash);
         }
         plan::sha256_hex(v.to_string().as_bytes())
     }
 
     pub fn schema_hash(&self) -> Option<String> {
-        self.schema.as_ref().map(|(_, h)| h.clone())
-    }
-
-    pub fn secret_source(&self) -> Option<&SecretSource> {
-        self.topology.database.as_ref().map(|d| &d.password.value)
+        self.desired
+            .hosts
+            .iter()
+            .filter_map(|h| h.database.as_ref()?.schema_sql.as_ref())
+            .map(|s| s.sha256.clone())
+            .next()
     }
 }
 
@@ -143,7 +150,7 @@ pub async fn observe_all(
     p: &Prepared,
     hosts: &[&HostState],
     forks: usize,
-) -> Vec<Result<Live, TransportError>> {
+) -> Vec<Result<Live, RemoteError>> {
     let targets = p.targets(hosts);
     let conns = transport::connect_all(&targets, forks).await;
     let tasks: Vec<_> = conns
@@ -153,7 +160,7 @@ pub async fn observe_all(
             let desired = (*h).clone();
             tokio::spawn(async move {
                 let conn = conn?;
-                let mut observed = observe::observe(&conn, &desired).await?;
+                let mut observed = observe::observe(conn.as_ref(), &desired).await?;
                 // Second round trip only for the contents of differing, non-sensitive files.
                 let differing: Vec<String> = desired
                     .files
@@ -162,7 +169,7 @@ pub async fn observe_all(
                     .filter(|f| matches!(observed.files.get(&f.path), Some(Some(l)) if l.sha256 != f.sha256))
                     .map(|f| f.path.clone())
                     .collect();
-                observed.contents = observe::fetch_contents(&conn, &differing).await?;
+                observed.contents = observe::fetch_contents(conn.as_ref(), &differing).await?;
                 Ok(Live { conn, observed })
             })
         })
@@ -171,12 +178,9 @@ pub async fn observe_all(
 }
 
 /// The plan for the hosts that answered; those that did not come back as errors.
-pub fn make_plan(
-    p: &Prepared,
-    hosts: &[&HostState],
-    live: &[Result<Live, TransportError>],
-) -> Plan {
-    let host_plans: Vec<HostPlan> = hosts
+pub fn make_plan(p: &Prepared, hosts: &[&HostState], live: &[Result<Live, RemoteError>]) -> Plan {
+    let schema = p.schema_hash();
+    let resources: Vec<ResourcePlan> = hosts
         .iter()
         .zip(live)
         .filter_map(|(h, l)| {
@@ -185,7 +189,7 @@ pub fn make_plan(
                 h,
                 &l.observed,
                 p.db_password.as_ref(),
-                &p.schema_hash(),
+                &schema,
             ))
         })
         .collect();
@@ -203,6 +207,6 @@ pub fn make_plan(
                 .to_string()
         }),
         desired_sha256: p.desired_sha256(),
-        hosts: host_plans,
+        resources,
     }
 }

@@ -13,6 +13,7 @@ pub mod lab;
 pub mod observe;
 pub mod plan;
 pub mod release;
+pub mod remote;
 pub mod render;
 pub mod secret;
 pub mod topology;

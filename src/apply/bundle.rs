@@ -1,7 +1,7 @@
 //! Tar streams sent on a remote script's stdin: staged files, and application releases.
 
-use crate::apply::scripts::{NGINX_CHECK, STAGED};
 use crate::desired::{File, HostState};
+use crate::remote::layout::{NGINX_CHECK, STAGED};
 use std::path::Path;
 
 fn entry(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8], mode: u32) -> std::io::Result<()> {

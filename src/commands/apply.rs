@@ -1,82 +1,32 @@
 //! `apply [PLAN]`: without a saved plan, plans, shows the plan and asks (or `--auto-approve`);
 //! with one, applies exactly it after checking that no host changed since it was made.
 
-use crate::apply::{self, HostReport, Outcome};
+use crate::apply::{self, Event, HostReport, Outcome};
 use crate::cli::ApplyArgs;
 use crate::commands::plan::{live_plan, report_unreachable};
-use crate::fleet;
-use crate::plan::{Change, Plan, Seen};
+use crate::plan::{Owner, Phase, Plan, Stale};
+use crate::remote::Remote;
 use crate::ui::progress::Progress;
 use crate::ui::report::Format;
 use crate::ui::{self, plan_view, table};
 use crate::{Error, ExitStatus};
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The first change that differs between the saved plan and the one computed now (diff text
-/// aside: a diff is only a view of the same change).
-fn first_difference(saved: &[Change], now: &[Change]) -> Option<String> {
-    let strip = |c: &Change| match c {
-        Change::File {
-            path,
-            action,
-            sensitive,
-            mode,
-            owner,
-            ..
-        } => Change::File {
-            path: path.clone(),
-            action: *action,
-            sensitive: *sensitive,
-            diff: None,
-            mode: mode.clone(),
-            owner: owner.clone(),
-        },
-        other => other.clone(),
-    };
-    let a: Vec<Change> = saved.iter().map(strip).collect();
-    let b: Vec<Change> = now.iter().map(strip).collect();
-    if a == b {
-        return None;
+fn owner_kind(owner: &Owner) -> &'static str {
+    match owner {
+        Owner::Host { .. } => "host",
     }
-    let extra = b
-        .iter()
-        .find(|c| !a.contains(c))
-        .map(|c| format!("would now also {}", crate::ui::plan_view::describe(c)));
-    let missing = a.iter().find(|c| !b.contains(c)).map(|c| {
-        format!(
-            "the planned {} is no longer needed",
-            crate::ui::plan_view::describe(c)
-        )
-    });
-    Some(
-        extra
-            .or(missing)
-            .unwrap_or_else(|| "the changes differ from the saved plan".into()),
-    )
-}
-
-/// Why a saved plan no longer fits a host: the first thing that differs.
-fn stale_reason(saved: &Seen, now: &Seen) -> Option<String> {
-    for (path, before) in &saved.files {
-        if now.files.get(path) != Some(before) {
-            return Some(format!("{path} changed"));
-        }
-    }
-    for (pkg, before) in &saved.packages {
-        if now.packages.get(pkg) != Some(before) {
-            return Some(format!("package {pkg} changed"));
-        }
-    }
-    if saved.release != now.release {
-        return Some("the deployed release changed".into());
-    }
-    (saved.rest != now.rest).then(|| "its services, users or database objects changed".into())
 }
 
 fn confirm(plan: &Plan) -> Result<bool, Error> {
-    let hosts = plan.hosts.iter().filter(|h| !h.changes.is_empty()).count();
+    let hosts = plan
+        .resources
+        .iter()
+        .filter(|r| !r.changes.is_empty())
+        .count();
     eprint!("Apply these changes to {hosts} host(s)? Only 'yes' is accepted: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
@@ -120,7 +70,7 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
             ));
         }
     };
-    let p = fleet::prepare(&inventory, templates.as_deref())?;
+    let p = crate::commands::prepare(&inventory, templates.as_deref())?;
     if let Some(s) = &saved {
         if crate::plan::sha256_hex(p.source.text.as_bytes()) != s.topology_sha256 {
             return Err(Error::Stale(format!(
@@ -133,7 +83,11 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         }
     }
     let limit: Vec<String> = match &saved {
-        Some(s) => s.hosts.iter().map(|h| h.host.clone()).collect(),
+        Some(s) => s
+            .resources
+            .iter()
+            .filter_map(|r| r.owner.host().map(str::to_string))
+            .collect(),
         None => args.limit.clone(),
     };
     let rt = crate::commands::runtime()?;
@@ -155,29 +109,31 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         return Ok(ExitStatus::Interrupted);
     }
     let unreachable = report_unreachable(&live);
-    if let Some(s) = &saved {
-        for old in &s.hosts {
-            match plan.hosts.iter().find(|h| h.host == old.host) {
-                Some(now) => {
-                    if let Some(why) = stale_reason(&old.seen, &now.seen) {
-                        return Err(Error::Stale(format!(
-                            "host {}: {why} since the plan was made",
-                            old.host
-                        )));
-                    }
-                    // The saved plan is what was approved: nothing else may be done.
-                    if let Some(what) = first_difference(&old.changes, &now.changes) {
-                        return Err(Error::Stale(format!("host {}: {what}", old.host)));
-                    }
-                }
-                None => {
-                    return Err(Error::Stale(format!(
-                        "host {} cannot be observed now",
-                        old.host
-                    )));
-                }
+    if let Some(s) = &saved
+        && let Some(stale) = crate::plan::staleness(s, &plan)
+    {
+        return Err(Error::Stale(match stale {
+            Stale::Moved { owner, why } => {
+                format!(
+                    "{} {}: {why} since the plan was made",
+                    owner_kind(&owner),
+                    owner.name()
+                )
             }
-        }
+            Stale::Differs { owner, difference } => format!(
+                "{} {}: {}",
+                owner_kind(&owner),
+                owner.name(),
+                plan_view::difference(&difference)
+            ),
+            Stale::Unobserved { owner } => {
+                format!(
+                    "{} {} cannot be observed now",
+                    owner_kind(&owner),
+                    owner.name()
+                )
+            }
+        }));
     }
     let json = args.format == Format::Json;
     if !json {
@@ -226,12 +182,19 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
     } else {
         Progress::new()
     };
-    let conns = apply::connections(&live);
+    let remotes: BTreeMap<String, Arc<dyn Remote>> = live
+        .iter()
+        .filter_map(|l| l.as_ref().ok())
+        .map(|l| {
+            let remote: Arc<dyn Remote> = l.conn.clone();
+            (l.conn.target.host.clone(), remote)
+        })
+        .collect();
     // The release is read and packed once, for every host that gets it.
     let release_tar = match p.desired.hosts.iter().find_map(|h| h.release.as_ref()) {
         Some(r)
             if plan
-                .hosts
+                .resources
                 .iter()
                 .flat_map(|h| &h.changes)
                 .any(|c| matches!(c, crate::plan::Change::Release { .. })) =>
@@ -243,26 +206,31 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         }
         _ => None,
     };
-    let lost: Vec<(String, u8, String)> = selected
+    let lost: Vec<(String, Phase, String)> = selected
         .iter()
         .zip(&live)
         .filter_map(|(h, l)| {
             l.as_ref()
                 .err()
-                .map(|e| (h.name.clone(), crate::plan::phase(h), e.to_string()))
+                .map(|e| (h.name.clone(), Phase::of(h), e.to_string()))
         })
         .collect();
+    let on_event = |e: Event| match e {
+        Event::Step { host, message } => progress.update(host, message),
+        Event::Finished { host, summary } => progress.finish(host, summary),
+    };
     let run = apply::Run {
-        prepared: &p,
-        live: &conns,
+        desired: &p.desired,
+        remotes: &remotes,
+        db_password: p.db_password.as_ref(),
         forks: args.forks,
         interrupt: &interrupt,
-        progress: &progress,
-        release_tar: release_tar.as_ref(),
+        on_event: &on_event,
+        release_tar: release_tar.as_deref(),
         unreachable: &lost,
     };
-    let reports: Vec<HostReport> = rt.block_on(apply::apply(&run, &plan.hosts));
-    drop(conns);
+    let reports: Vec<HostReport> = rt.block_on(apply::apply(&run, &plan.resources));
+    drop(remotes);
     rt.block_on(async {
         for l in live.into_iter().flatten() {
             if let Ok(conn) = Arc::try_unwrap(l.conn) {

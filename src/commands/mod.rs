@@ -47,6 +47,17 @@ pub(crate) fn require_valid(loaded: Loaded) -> Result<(topology::Source, Topolog
     }
 }
 
+/// Loads and checks the topology, then resolves its secrets and renders it (plan, apply).
+pub(crate) fn prepare(
+    inventory: &std::path::Path,
+    templates: Option<&std::path::Path>,
+) -> Result<crate::fleet::Prepared, crate::Error> {
+    let (source, topology) = require_valid(topology::load(topology::read(inventory)?, &|k| {
+        std::env::var(k).ok()
+    }))?;
+    crate::fleet::prepare(source, topology, templates)
+}
+
 /// The async runtime for commands that talk to hosts.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, crate::Error> {
     tokio::runtime::Builder::new_multi_thread()

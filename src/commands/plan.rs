@@ -3,7 +3,7 @@
 use crate::cli::PlanArgs;
 use crate::fleet::{self, Live};
 use crate::plan::Plan;
-use crate::transport::TransportError;
+use crate::remote::RemoteError;
 use crate::ui::report::Format;
 use crate::ui::{self, plan_view};
 use crate::{Error, ExitStatus};
@@ -14,7 +14,7 @@ pub(crate) fn live_plan(
     limit: &[String],
     forks: usize,
     rt: &tokio::runtime::Runtime,
-) -> Result<(Plan, Vec<Result<Live, TransportError>>), Error> {
+) -> Result<(Plan, Vec<Result<Live, RemoteError>>), Error> {
     let hosts = p.select(limit)?;
     let live = rt.block_on(fleet::observe_all(p, &hosts, forks));
     let plan = fleet::make_plan(p, &hosts, &live);
@@ -22,7 +22,7 @@ pub(crate) fn live_plan(
 }
 
 /// Reports unreachable hosts, each on its own, and returns how many there were.
-pub(crate) fn report_unreachable(live: &[Result<Live, TransportError>]) -> usize {
+pub(crate) fn report_unreachable(live: &[Result<Live, RemoteError>]) -> usize {
     let mut n = 0;
     for l in live {
         if let Err(e) = l {
@@ -34,21 +34,21 @@ pub(crate) fn report_unreachable(live: &[Result<Live, TransportError>]) -> usize
 }
 
 pub fn run(args: &PlanArgs) -> Result<ExitStatus, Error> {
-    let p = fleet::prepare(&args.topology.inventory, args.topology.templates.as_deref())?;
+    let p = crate::commands::prepare(&args.topology.inventory, args.topology.templates.as_deref())?;
     let rt = crate::commands::runtime()?;
     let (plan, live) = live_plan(&p, &args.limit, args.forks, &rt)?;
     let unreachable = report_unreachable(&live);
     match args.format {
         Format::Json => {
             // What a saved plan remembers of each host is for `apply PLAN`, not for logs.
-            let mut hosts = serde_json::to_value(&plan.hosts).unwrap_or_default();
-            for h in hosts.as_array_mut().into_iter().flatten() {
+            let mut resources = serde_json::to_value(&plan.resources).unwrap_or_default();
+            for h in resources.as_array_mut().into_iter().flatten() {
                 if let Some(o) = h.as_object_mut() {
                     o.remove("seen");
                 }
             }
             let v = serde_json::json!({
-                "hosts": hosts,
+                "resources": resources,
                 "summary": plan.summary(),
                 "changes": !plan.is_empty(),
                 "unreachable": live.iter().filter_map(|l| l.as_ref().err().map(|e| e.to_string())).collect::<Vec<_>>(),

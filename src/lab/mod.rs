@@ -96,11 +96,12 @@ pub enum LabError {
     )]
     WrongUser { expected: String, found: String },
     #[error("{count} of the lab's hosts failed to come up: {hosts}")]
-    #[diagnostic(
-        code(lab::hosts_failed),
-        help("the error of each host is printed above")
-    )]
-    HostsFailed { count: usize, hosts: String },
+    #[diagnostic(code(lab::hosts_failed), help("each host's error:\n{details}"))]
+    HostsFailed {
+        count: usize,
+        hosts: String,
+        details: String,
+    },
 }
 
 /// What every lab command needs: the engine and the state folder.
@@ -272,9 +273,6 @@ pub fn up(
                 .unwrap_or(LabError::Empty));
         }
         n => {
-            for (h, e) in &failed {
-                eprintln!("{h}: {e}");
-            }
             return Err(LabError::HostsFailed {
                 count: n,
                 hosts: failed
@@ -282,6 +280,11 @@ pub fn up(
                     .map(|(h, _)| h.clone())
                     .collect::<Vec<_>>()
                     .join(", "),
+                details: failed
+                    .iter()
+                    .map(|(h, e)| format!("{h}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             });
         }
     }

@@ -1,6 +1,7 @@
 //! Topology -> Desired: every file of every host rendered from the tera templates, with the
 //! packages, services, release and database objects that go with them.
 
+mod serving;
 pub mod templates;
 mod view;
 
@@ -42,6 +43,12 @@ pub enum RenderError {
         host: String,
         message: String,
     },
+    #[error("cannot read the database schema {path}: {message}")]
+    #[diagnostic(
+        code(render::schema),
+        help("database.schema is relative to the topology file's folder")
+    )]
+    Schema { path: String, message: String },
     #[error("cannot read the application files in {path}: {message}")]
     #[diagnostic(
         code(render::release),
@@ -81,6 +88,20 @@ pub fn render(
         }
         None => None,
     };
+    let schema = match t.database.as_ref().and_then(|d| d.schema.as_ref()) {
+        Some(rel) => {
+            let path = source.base_dir.join(&rel.value);
+            let text = std::fs::read_to_string(&path).map_err(|e| RenderError::Schema {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            Some(SchemaSql {
+                sha256: hex::encode(Sha256::digest(text.as_bytes())),
+                text,
+            })
+        }
+        None => None,
+    };
     let common = view::common(t, secrets.db_password());
     let mut hosts = Vec::with_capacity(t.hosts.len());
     for h in &t.hosts {
@@ -95,6 +116,8 @@ pub fn render(
             services: Vec::new(),
             release: None,
             database: None,
+            health: serving::health(t, h),
+            memberships: serving::memberships(t, h),
         };
         let mut r = HostRenderer {
             tera,
@@ -105,7 +128,7 @@ pub fn render(
         if h.has(Role::Db)
             && let Some(db) = &t.database
         {
-            r.db(t, db)?;
+            r.db(t, db, schema.clone())?;
         }
         if h.has(Role::App)
             && let Some(app) = &t.app
@@ -344,7 +367,12 @@ impl HostRenderer<'_> {
         Ok(())
     }
 
-    fn db(&mut self, t: &Topology, db: &crate::topology::Database) -> Result<(), RenderError> {
+    fn db(
+        &mut self,
+        t: &Topology,
+        db: &crate::topology::Database,
+        schema_sql: Option<SchemaSql>,
+    ) -> Result<(), RenderError> {
         let (package, service, dir) = match db.engine.value {
             Engine::Mariadb => (
                 "mariadb-server",
@@ -365,6 +393,7 @@ impl HostRenderer<'_> {
             notify: notify(service, Action::Restart),
         })?;
         self.service(service);
+        let bootstrap = render_one(self.tera, "mysql/bootstrap.sql.tera", self.ctx, self.host)?;
         self.state.database = Some(DatabaseState {
             engine: db.engine.value,
             name: db.name.value.clone(),
@@ -374,6 +403,8 @@ impl HostRenderer<'_> {
             password_from: crate::secret::describe(&db.password.value),
             bootstrap_template: "mysql/bootstrap.sql.tera".into(),
             schema: db.schema.as_ref().map(|s| s.value.clone()),
+            bootstrap: Secret::new(bootstrap),
+            schema_sql,
         });
         Ok(())
     }

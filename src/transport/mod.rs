@@ -1,11 +1,10 @@
 //! Remote hosts over SSH: one multiplexed master connection per host (the `openssh` crate drives
 //! the real `ssh`, so ~/.ssh/config, the agent and jump hosts work), reused for every command of
-//! a run. One primitive: run a POSIX shell script, its data (file contents, secrets) on stdin,
-//! never in argv.
+//! a run. A [`Connection`] is a [`Remote`]: the script and its data travel on stdin, never in
+//! argv.
 
-pub mod quote;
-
-use crate::topology::{Topology, expand_home};
+use crate::remote::script::BOOT;
+use crate::remote::{Output, Remote, RemoteError, Running, Script};
 use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,104 +29,6 @@ pub struct Target {
     pub jump: Option<String>,
     /// Run scripts through `sudo -n`.
     pub become_: bool,
-}
-
-impl Target {
-    /// The targets of every host, per-host SSH settings over the topology's.
-    pub fn all(t: &Topology, base_dir: &std::path::Path) -> Vec<Target> {
-        let path = |p: &str| {
-            let e = expand_home(p);
-            if e.is_relative() { base_dir.join(e) } else { e }
-        };
-        t.hosts
-            .iter()
-            .map(|h| Target {
-                host: h.name.value.clone(),
-                address: h.address.value.to_string(),
-                user: h.ssh_user.as_ref().map_or(&t.ssh.user, |u| u).value.clone(),
-                port: h.ssh_port.as_ref().map_or(t.ssh.port, |p| p.value),
-                identity_file: t.ssh.identity_file.as_ref().map(|p| path(&p.value)),
-                known_hosts: t.ssh.known_hosts.as_ref().map(|p| path(&p.value)),
-                jump: t.ssh.jump.as_ref().map(|j| j.value.clone()),
-                become_: t.ssh.become_,
-            })
-            .collect()
-    }
-}
-
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum TransportError {
-    #[error("host {host} ({address}): its SSH host key is unknown or has changed")]
-    #[diagnostic(
-        code(ssh::host_key),
-        help(
-            "check the key out of band and add it to the known_hosts file the topology names ({known_hosts}); keys are never accepted blindly.\nssh said: {detail}"
-        )
-    )]
-    HostKey {
-        host: String,
-        address: String,
-        known_hosts: String,
-        detail: String,
-    },
-    #[error("host {host} ({address}): SSH login as {user} was refused")]
-    #[diagnostic(
-        code(ssh::auth),
-        help("check ssh.user and ssh.identity_file (or the agent).\nssh said: {detail}")
-    )]
-    Auth {
-        host: String,
-        address: String,
-        user: String,
-        detail: String,
-    },
-    #[error("host {host} ({address}) is unreachable after {attempts} attempts")]
-    #[diagnostic(
-        code(ssh::unreachable),
-        help("is the host up and sshd listening on port {port}? ssh said: {detail}")
-    )]
-    Unreachable {
-        host: String,
-        address: String,
-        port: u16,
-        attempts: usize,
-        detail: String,
-    },
-    #[error("host {host}: sudo needs a password")]
-    #[diagnostic(
-        code(ssh::sudo),
-        help(
-            "`become: true` runs `sudo -n`: give {user} passwordless sudo, or connect as root with become: false"
-        )
-    )]
-    Become { host: String, user: String },
-    #[error("host {host}: {what} failed: {detail}")]
-    #[diagnostic(
-        code(ssh::script),
-        help("the host answered but the command failed; its output is above")
-    )]
-    Script {
-        host: String,
-        what: String,
-        detail: String,
-    },
-    #[error("host {host}: the connection failed while running a command: {detail}")]
-    #[diagnostic(code(ssh::remote))]
-    Remote { host: String, detail: String },
-}
-
-/// What a remote script printed and how it ended.
-#[derive(Clone, Debug)]
-pub struct Output {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Output {
-    pub fn ok(&self) -> bool {
-        self.code == Some(0)
-    }
 }
 
 /// An open master connection to one host.
@@ -175,7 +76,7 @@ fn error_text(e: &openssh::Error) -> String {
 
 /// Connects to `target`, retrying transient failures with backoff. Host key and login problems
 /// fail at once: retrying cannot fix them.
-pub async fn connect(target: &Target) -> Result<Connection, TransportError> {
+pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
     let control_dir = std::env::temp_dir();
     let mut detail = String::new();
     for attempt in 0..=BACKOFF_MS.len() {
@@ -197,7 +98,7 @@ pub async fn connect(target: &Target) -> Result<Connection, TransportError> {
                     || detail.contains("No ED25519 host key is known")
                     || detail.contains("host key is known")
                 {
-                    return Err(TransportError::HostKey {
+                    return Err(RemoteError::HostKey {
                         host: target.host.clone(),
                         address: target.address.clone(),
                         known_hosts: target.known_hosts.as_ref().map_or_else(
@@ -208,7 +109,7 @@ pub async fn connect(target: &Target) -> Result<Connection, TransportError> {
                     });
                 }
                 if detail.contains("Permission denied") {
-                    return Err(TransportError::Auth {
+                    return Err(RemoteError::Auth {
                         host: target.host.clone(),
                         address: target.address.clone(),
                         user: target.user.clone(),
@@ -221,7 +122,7 @@ pub async fn connect(target: &Target) -> Result<Connection, TransportError> {
             }
         }
     }
-    Err(TransportError::Unreachable {
+    Err(RemoteError::Unreachable {
         host: target.host.clone(),
         address: target.address.clone(),
         port: target.port,
@@ -230,45 +131,39 @@ pub async fn connect(target: &Target) -> Result<Connection, TransportError> {
     })
 }
 
-/// The prologue of every remote script: strict mode, a known locale and PATH.
-const PROLOGUE: &str =
-    "set -eu\nexport LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n";
-
 impl Connection {
-    /// Runs a shell script on the host (through `sudo -n` when the topology says `become`),
-    /// feeding `stdin`. The script is code only; data travels on stdin.
-    pub async fn exec(&self, script: &str, stdin: &[u8]) -> Result<Output, TransportError> {
+    async fn exec(&self, script: &Script, stdin: &[u8]) -> Result<Output, RemoteError> {
         let _slot = self
             .slots
             .acquire()
             .await
-            .map_err(|e| TransportError::Remote {
+            .map_err(|e| RemoteError::Remote {
                 host: self.target.host.clone(),
                 detail: e.to_string(),
             })?;
-        let full = format!("{PROLOGUE}{script}");
         let mut cmd = if self.target.become_ {
             let mut c = self.session.command("sudo");
-            c.args(["-n", "--", "sh", "-c"]).arg(&full);
+            c.args(["-n", "--", "sh", "-c", BOOT]);
             c
         } else {
             let mut c = self.session.command("sh");
-            c.arg("-c").arg(&full);
+            c.args(["-c", BOOT]);
             c
         };
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let remote = |e: openssh::Error| TransportError::Remote {
+        let remote = |e: openssh::Error| RemoteError::Remote {
             host: self.target.host.clone(),
             detail: error_text(&e),
         };
         let mut child = cmd.spawn().await.map_err(remote)?;
         let pipe = child.stdin().take();
+        let wire = script.wire(stdin);
         let feed = async move {
             if let Some(mut p) = pipe {
                 // The script may exit before reading everything; its exit code says why.
-                let _ = p.write_all(stdin).await;
+                let _ = p.write_all(&wire).await;
                 let _ = p.shutdown().await;
             }
         };
@@ -279,7 +174,7 @@ impl Connection {
             && out.status.code() == Some(1)
             && stderr.contains("sudo: a password is required")
         {
-            return Err(TransportError::Become {
+            return Err(RemoteError::Become {
                 host: self.target.host.clone(),
                 user: self.target.user.clone(),
             });
@@ -296,12 +191,22 @@ impl Connection {
     }
 }
 
+impl Remote for Connection {
+    fn host(&self) -> &str {
+        &self.target.host
+    }
+
+    fn run<'a>(&'a self, script: &'a Script, stdin: &'a [u8]) -> Running<'a> {
+        Box::pin(self.exec(script, stdin))
+    }
+}
+
 /// Connects to every target at once (at most `forks` connecting at a time). Each host gets its
 /// own result: one unreachable host does not hide the others.
 pub async fn connect_all(
     targets: &[Target],
     forks: usize,
-) -> Vec<Result<Arc<Connection>, TransportError>> {
+) -> Vec<Result<Arc<Connection>, RemoteError>> {
     let gate = Arc::new(Semaphore::new(forks.max(1)));
     let tasks: Vec<_> = targets
         .iter()
@@ -319,13 +224,13 @@ pub async fn connect_all(
 
 /// Awaits one task per host, in order; a task that panicked becomes that host's error.
 pub async fn join_per_host<'a, T>(
-    tasks: Vec<tokio::task::JoinHandle<Result<T, TransportError>>>,
+    tasks: Vec<tokio::task::JoinHandle<Result<T, RemoteError>>>,
     hosts: impl Iterator<Item = &'a str>,
-) -> Vec<Result<T, TransportError>> {
+) -> Vec<Result<T, RemoteError>> {
     let mut out = Vec::with_capacity(tasks.len());
     for (task, host) in tasks.into_iter().zip(hosts) {
         out.push(task.await.unwrap_or_else(|e| {
-            Err(TransportError::Remote {
+            Err(RemoteError::Remote {
                 host: host.to_string(),
                 detail: e.to_string(),
             })

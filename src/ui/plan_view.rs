@@ -1,6 +1,6 @@
 //! A plan as people read it: per host, in order, each change with its diff, then the summary.
 
-use crate::plan::{Change, DbAction, FileAction, Plan, ServiceAction};
+use crate::plan::{Change, DbAction, Difference, FileAction, Owner, Plan, ServiceAction};
 
 struct Paint {
     on: bool,
@@ -149,12 +149,28 @@ pub fn describe(c: &Change) -> String {
         .to_string()
 }
 
+/// Who a block of changes belongs to, as its heading.
+pub fn heading(owner: &Owner) -> String {
+    match owner {
+        Owner::Host { host, address } => format!("{host} ({address})"),
+    }
+}
+
+/// Why a saved plan no longer matches what would be done now.
+pub fn difference(d: &Difference) -> String {
+    match d {
+        Difference::Extra(c) => format!("would now also {}", describe(c)),
+        Difference::Missing(c) => format!("the planned {} is no longer needed", describe(c)),
+        Difference::Reordered => "the changes differ from the saved plan".into(),
+    }
+}
+
 /// The whole plan as text; `color` adds ANSI colours.
 pub fn render(plan: &Plan, color: bool) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
-    for h in plan.hosts.iter().filter(|h| !h.changes.is_empty()) {
-        out.push_str(&p.bold(&format!("{} ({})", h.host, h.address)));
+    for h in plan.resources.iter().filter(|h| !h.changes.is_empty()) {
+        out.push_str(&p.bold(&heading(&h.owner)));
         out.push('\n');
         for c in &h.changes {
             for l in change_lines(c, &p) {
@@ -176,7 +192,7 @@ pub fn summary_line(plan: &Plan) -> String {
     }
     let s = plan.summary();
     let services = plan
-        .hosts
+        .resources
         .iter()
         .flat_map(|h| &h.changes)
         .filter(|c| !c.is_resource())

@@ -61,7 +61,7 @@ fn an_unreachable_host_is_named_and_the_others_are_planned() {
         "{stderr}"
     );
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let planned: Vec<&str> = v["hosts"]
+    let planned: Vec<&str> = v["resources"]
         .as_array()
         .unwrap()
         .iter()

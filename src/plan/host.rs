@@ -1,241 +1,11 @@
-//! Desired x Observed -> Plan: per host, in order, what would be installed, created, changed, and
-//! which services would be enabled, started, reloaded or restarted and why. Plain data, saved
-//! with `plan --out` and shown by `ui::plan_view`.
+//! One host's changes: a pure function of what it should have and what it has.
 
+use super::{Change, DbAction, FileAction, Owner, Phase, ResourcePlan, ServiceAction};
+use super::{native_password_hash, seen};
 use crate::desired::{Action, HostState};
 use crate::observe::{DbFacts, Observed, ServiceFacts};
 use crate::secret::Secret;
-use serde::{Deserialize, Serialize};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-
-pub const FORMAT_VERSION: u32 = 1;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileAction {
-    Create,
-    Update,
-    /// Same content; mode or owner differ.
-    Attributes,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ServiceAction {
-    Enable,
-    Start,
-    Reload,
-    Restart,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Change {
-    Package {
-        name: String,
-    },
-    User {
-        name: String,
-    },
-    Release {
-        app: String,
-        from: Option<String>,
-        to: String,
-        files: usize,
-    },
-    File {
-        path: String,
-        action: FileAction,
-        sensitive: bool,
-        /// Unified diff (never for sensitive files).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        diff: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        mode: Option<(String, String)>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        owner: Option<(String, String)>,
-    },
-    Database {
-        action: DbAction,
-        /// The object: database name, or `user@client`.
-        object: String,
-        /// Privileges to take away (FixGrants): anything beyond least privilege.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        revoke: Vec<String>,
-    },
-    Service {
-        name: String,
-        action: ServiceAction,
-        reason: String,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DbAction {
-    CreateDatabase,
-    CreateUser,
-    SetPassword,
-    FixGrants,
-    LoadSchema,
-    /// The server is installed but not answering: ensure the database and users once it runs.
-    Ensure,
-}
-
-impl Change {
-    /// Terraform-like bucket: does this add something, or change what exists?
-    pub fn is_addition(&self) -> bool {
-        match self {
-            Change::Package { .. } | Change::User { .. } => true,
-            Change::Release { from, .. } => from.is_none(),
-            Change::File { action, .. } => *action == FileAction::Create,
-            Change::Database { action, .. } => {
-                matches!(action, DbAction::CreateDatabase | DbAction::CreateUser)
-            }
-            Change::Service { .. } => false,
-        }
-    }
-
-    /// Services follow from the other changes; they are not counted as resources.
-    pub fn is_resource(&self) -> bool {
-        !matches!(self, Change::Service { .. })
-    }
-}
-
-/// A file as a saved plan remembers it: mode, owner, group, and content hash (none for
-/// sensitive files).
-pub type SeenFile = (u32, String, String, Option<String>);
-
-/// What a saved plan remembers of a host's state, to refuse a stale plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Seen {
-    /// Path -> (mode, owner, group, content hash). Sensitive files keep no hash: a hash of a
-    /// file holding a password would let anyone holding the plan test guesses.
-    pub files: BTreeMap<String, Option<SeenFile>>,
-    pub packages: BTreeMap<String, bool>,
-    pub release: Option<String>,
-    /// Hash of everything else observed (services, users, database objects).
-    pub rest: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct HostPlan {
-    pub host: String,
-    pub address: String,
-    /// 0 database, 1 app/web servers, 2 load balancer and DNS: applied in this order.
-    pub phase: u8,
-    pub changes: Vec<Change>,
-    pub seen: Seen,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Plan {
-    pub format: u32,
-    /// The topology file (absolute) and the hash of its text.
-    pub topology: String,
-    pub topology_sha256: String,
-    pub templates: Option<String>,
-    /// Hash of every non-sensitive rendered file, package and service of every host.
-    pub desired_sha256: String,
-    pub hosts: Vec<HostPlan>,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    pub add: usize,
-    pub change: usize,
-    pub remove: usize,
-}
-
-impl Plan {
-    pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for c in self
-            .hosts
-            .iter()
-            .flat_map(|h| &h.changes)
-            .filter(|c| c.is_resource())
-        {
-            if c.is_addition() {
-                s.add += 1;
-            } else {
-                s.change += 1;
-            }
-        }
-        s
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.hosts.iter().all(|h| h.changes.is_empty())
-    }
-}
-
-/// The phase a host is applied in: the load balancer last, the database first.
-pub fn phase(h: &HostState) -> u8 {
-    use crate::topology::Role;
-    if h.roles.iter().any(|r| matches!(r, Role::Lb | Role::Dns)) {
-        2
-    } else if h.roles.iter().any(|r| matches!(r, Role::Web | Role::App)) {
-        1
-    } else {
-        0
-    }
-}
-
-/// MySQL's `mysql_native_password` hash of a password: `*` + HEX(SHA1(SHA1(pw))).
-pub fn native_password_hash(password: &Secret) -> String {
-    let once = Sha1::digest(password.expose().as_bytes());
-    let twice = Sha1::digest(once);
-    format!("*{}", hex::encode_upper(twice))
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
-
-/// What the saved plan remembers of `observed`.
-pub fn seen(desired: &HostState, observed: &Observed, want_hash: Option<&str>) -> Seen {
-    let files = observed
-        .files
-        .iter()
-        .map(|(path, f)| {
-            let sensitive = desired.file(path).is_some_and(|d| d.sensitive);
-            let facts = f.as_ref().map(|f| {
-                (
-                    f.mode,
-                    f.owner.clone(),
-                    f.group.clone(),
-                    (!sensitive).then(|| f.sha256.clone()),
-                )
-            });
-            (path.clone(), facts)
-        })
-        .collect();
-    // Only whether each stored password matches the secret: never a hash of it (anyone holding
-    // the plan could test guesses against one).
-    let passwords: BTreeMap<String, bool> = observed
-        .database
-        .iter()
-        .flat_map(|d| &d.users)
-        .map(|u| (u.host.clone(), want_hash.is_some_and(|h| h == u.auth)))
-        .collect();
-    let rest = serde_json::json!({
-        "services": observed.services.iter().map(|(k, v)| (k.clone(), (v.enabled.clone(), v.active.clone()))).collect::<BTreeMap<_, _>>(),
-        "users": observed.users,
-        "database": observed.database,
-        "passwords": passwords,
-        "pending": observed.pending,
-    })
-    .to_string();
-    Seen {
-        files,
-        packages: observed.packages.clone(),
-        release: observed.release.clone(),
-        rest: sha256_hex(rest.as_bytes()),
-    }
-}
 
 fn unified_diff(path: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
@@ -307,7 +77,7 @@ pub fn host_plan(
     observed: &Observed,
     db_password: Option<&Secret>,
     schema: &SchemaHash,
-) -> HostPlan {
+) -> ResourcePlan {
     let want_hash = db_password.map(native_password_hash);
     let mut changes = Vec::new();
     for p in &desired.packages {
@@ -331,14 +101,9 @@ pub fn host_plan(
         }
     };
     for (service, action) in &observed.pending {
-        let action = if action == "restart" {
-            Action::Restart
-        } else {
-            Action::Reload
-        };
         bump(
             service,
-            action,
+            *action,
             "owed by an earlier apply that did not finish".into(),
         );
     }
@@ -490,25 +255,17 @@ pub fn host_plan(
             });
         }
     }
-    HostPlan {
-        host: desired.name.clone(),
-        address: desired.address.clone(),
-        phase: phase(desired),
+    ResourcePlan {
+        owner: Owner::Host {
+            host: desired.name.clone(),
+            address: desired.address.clone(),
+        },
+        phase: Phase::of(desired),
         changes,
         seen: seen(desired, observed, want_hash.as_deref()),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn native_password_hash_matches_mysql() {
-        // SELECT PASSWORD('password') in MariaDB.
-        assert_eq!(
-            native_password_hash(&Secret::new("password")),
-            "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
-        );
-    }
-}
+#[path = "host_tests.rs"]
+mod tests;

@@ -3,14 +3,10 @@
 //! users, the deployed release, and on the database host the database, users and grants.
 //! A second round trip fetches the contents of non-sensitive files that differ, for diffs.
 
-use crate::desired::HostState;
-use crate::transport::quote::{sh, words};
-use crate::transport::{Connection, TransportError};
+use crate::desired::{Action, HostState};
+use crate::remote::{Remote, RemoteError, Script};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// Where the tool keeps its own records on a host (lock, schema marker, backups).
-pub const STATE_DIR: &str = "/var/lib/foobar-infra";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileFacts {
@@ -66,73 +62,23 @@ pub struct Observed {
     pub release: Option<String>,
     pub database: Option<DbFacts>,
     /// Service actions an earlier run owed and did not do (interrupted or failed).
-    pub pending: Vec<(String, String)>,
+    pub pending: Vec<(String, Action)>,
     /// Contents of differing, non-sensitive files (second round trip).
     #[serde(skip)]
     pub contents: BTreeMap<String, String>,
 }
 
-/// The probe script for what `desired` manages.
-pub fn probe_script(desired: &HostState) -> String {
-    let mut s = String::new();
-    s.push_str(". /etc/os-release 2>/dev/null && printf 'os\\t%s %s\\n' \"${ID:-}\" \"${VERSION_ID:-}\" || true\n");
-    s.push_str("[ -d /run/systemd/system ] && printf 'systemd\\tyes\\n' || true\n");
-    if !desired.packages.is_empty() {
-        let pkgs = words(desired.packages.iter().map(String::as_str));
-        s.push_str(&format!(
-            "dpkg-query -W -f='pkg\\t${{Package}}\\t${{db:Status-Status}}\\n' {pkgs} 2>/dev/null || true\n"
-        ));
-    }
-    for u in &desired.users {
-        s.push_str(&format!(
-            "getent passwd {} >/dev/null && printf 'user\\t%s\\n' {} || true\n",
-            sh(u),
-            sh(u)
-        ));
-    }
-    if !desired.files.is_empty() {
-        // One stat and one sha256sum for all files; missing files simply print nothing.
-        let paths = words(desired.files.iter().map(|f| f.path.as_str()));
-        s.push_str(&format!(
-            "stat -c 'stat\t%n\t%a\t%U\t%G' -- {paths} 2>/dev/null || true\n"
-        ));
-        s.push_str(&format!(
-            "sha256sum -- {paths} 2>/dev/null | sed 's/^/sha\t/' || true\n"
-        ));
-    }
-    if !desired.services.is_empty() {
-        // One systemctl for all units: one block per unit, in argument order, blank-line separated.
-        let units = words(desired.services.iter().map(|s| s.name.as_str()));
-        s.push_str(&format!(
-            "systemctl show -p UnitFileState,ActiveState,ActiveEnterTimestampMonotonic,MainPID -- {units} 2>/dev/null | sed 's/^/svc\t/' || true\n"
-        ));
-    }
-    s.push_str(&format!(
-        "[ -f {pending} ] && sed 's/^/pending\\t/' {pending} || true\n",
-        pending = crate::apply::scripts::PENDING
-    ));
-    if let Some(r) = &desired.release {
-        s.push_str(&format!(
-            "l=$(readlink {}/current 2>/dev/null || true); printf 'release\\t%s\\n' \"${{l##*/}}\"\n",
-            sh(&r.root)
-        ));
-    }
-    if let Some(db) = &desired.database {
-        let name = &db.name;
-        let user = &db.user;
-        s.push_str(&format!(
-            "if command -v mysql >/dev/null 2>&1 && mysql -N -B -r -e 'SELECT 1' >/dev/null 2>&1; then\n\
-             printf 'dbrunning\\n'\n\
-             mysql -N -B -r -e \"SELECT CONCAT('dbexists\\t', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='{name}'; SELECT CONCAT_WS('\\t', 'dbuser', Host, HEX(authentication_string)) FROM mysql.user WHERE User='{user}'\"\n\
-             for h in $(mysql -N -B -r -e \"SELECT Host FROM mysql.user WHERE User='{user}'\"); do mysql -N -B -r -e \"SHOW GRANTS FOR '{user}'@'$h'\" | sed \"s/^/grant\\t$h\\t/\"; done\n\
-             fi\n"
-        ));
-        s.push_str(&format!(
-            "[ -f {dir}/schema-{name}.sha256 ] && printf 'schema\\t%s\\n' \"$(cat {dir}/schema-{name}.sha256)\" || true\n",
-            dir = STATE_DIR
-        ));
-    }
-    s
+/// The probe for what `desired` manages.
+pub fn probe_script(desired: &HostState) -> Script {
+    let db = desired.database.as_ref();
+    Script::new("probe", include_str!("probe.sh"))
+        .list(&desired.packages)
+        .list(&desired.users)
+        .list(desired.files.iter().map(|f| f.path.as_str()))
+        .list(desired.services.iter().map(|s| s.name.as_str()))
+        .arg(desired.release.as_ref().map_or("", |r| r.root.as_str()))
+        .arg(db.map_or("", |d| d.name.as_str()))
+        .arg(db.map_or("", |d| d.user.as_str()))
 }
 
 /// Privileges granted on `db`.* in a `SHOW GRANTS` line, upper-case and sorted.
@@ -245,7 +191,13 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
             }
             ["pending", line] => {
                 if let Some((svc, action)) = line.split_once(' ') {
-                    o.pending.push((svc.to_string(), action.to_string()));
+                    // Written by this tool; anything but a reload is owed as the stronger restart.
+                    let action = if action == "reload" {
+                        Action::Reload
+                    } else {
+                        Action::Restart
+                    };
+                    o.pending.push((svc.to_string(), action));
                 }
             }
             ["schema", hash] => {
@@ -265,11 +217,11 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
 }
 
 /// Runs the probe on one host.
-pub async fn observe(conn: &Connection, desired: &HostState) -> Result<Observed, TransportError> {
-    let out = conn.exec(&probe_script(desired), b"").await?;
+pub async fn observe(remote: &dyn Remote, desired: &HostState) -> Result<Observed, RemoteError> {
+    let out = remote.run(&probe_script(desired), b"").await?;
     if !out.ok() {
-        return Err(TransportError::Script {
-            host: conn.target.host.clone(),
+        return Err(RemoteError::Script {
+            host: remote.host().to_string(),
             what: "the state probe".into(),
             detail: out.stderr.trim().to_string(),
         });
@@ -280,22 +232,21 @@ pub async fn observe(conn: &Connection, desired: &HostState) -> Result<Observed,
 /// Largest file whose contents are fetched for a diff.
 const DIFF_LIMIT: u64 = 256 * 1024;
 
-/// Fetches the current contents of `paths` (base64 on the wire, so any byte survives).
+/// Fetches the current contents of `paths`.
 pub async fn fetch_contents(
-    conn: &Connection,
+    remote: &dyn Remote,
     paths: &[String],
-) -> Result<BTreeMap<String, String>, TransportError> {
+) -> Result<BTreeMap<String, String>, RemoteError> {
     if paths.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let script = format!(
-        "for f in {}; do if [ -f \"$f\" ] && [ $(stat -c %s \"$f\") -le {DIFF_LIMIT} ]; then printf '%s\\t' \"$f\"; base64 -w0 < \"$f\"; echo; fi; done\n",
-        words(paths.iter().map(String::as_str))
-    );
-    let out = conn.exec(&script, b"").await?;
+    let script = Script::new("fetch", include_str!("fetch.sh"))
+        .arg(DIFF_LIMIT.to_string())
+        .args(paths.iter().cloned());
+    let out = remote.run(&script, b"").await?;
     if !out.ok() {
-        return Err(TransportError::Script {
-            host: conn.target.host.clone(),
+        return Err(RemoteError::Script {
+            host: remote.host().to_string(),
             what: "reading files for the diff".into(),
             detail: out.stderr.trim().to_string(),
         });

@@ -1,0 +1,115 @@
+//! The database step of a host's change: privileges beyond least privilege taken away, the
+//! bootstrap SQL (database, users, grants), and the schema when it changed. The SQL holds the
+//! password, so it travels on stdin only.
+
+use super::host::{HostRun, StepError, step_err};
+use super::scripts;
+use crate::plan::{Change, DbAction};
+
+impl HostRun<'_> {
+    pub(super) async fn database(&mut self) -> Result<(), StepError> {
+        let db_changes: Vec<DbAction> = self
+            .changes()
+            .filter_map(|c| match c {
+                Change::Database { action, .. } => Some(*action),
+                _ => None,
+            })
+            .collect();
+        if db_changes.is_empty() {
+            return Ok(());
+        }
+        let Some(db) = &self.desired.database else {
+            return Ok(());
+        };
+        self.say("database");
+        if db_changes.iter().any(|a| *a != DbAction::LoadSchema) {
+            if self.run.db_password.is_none() {
+                return Err(step_err("database", "no database password was resolved"));
+            }
+            // Privileges beyond least privilege go first, then the bootstrap grants what is due.
+            let mut sql = revoke_sql(&self.plan.changes, &db.name);
+            sql.push_str(db.bootstrap.expose());
+            // The SQL holds the password: it goes on stdin, never into argv or a file.
+            self.exec("database", &scripts::sql(None), sql.as_bytes())
+                .await?;
+            self.done.push(format!(
+                "database {}: user {} for {} client(s), privileges set",
+                db.name,
+                db.user,
+                db.clients.len()
+            ));
+        }
+        if db_changes.contains(&DbAction::LoadSchema)
+            && let Some(schema) = &db.schema_sql
+        {
+            self.exec(
+                "database",
+                &scripts::sql(Some(&db.name)),
+                schema.text.as_bytes(),
+            )
+            .await?;
+            self.exec(
+                "database",
+                &scripts::schema_marker(&db.name, &schema.sha256),
+                b"",
+            )
+            .await?;
+            self.done
+                .push(format!("loaded the schema into {}", db.name));
+        }
+        Ok(())
+    }
+}
+
+/// `REVOKE` statements for the privileges beyond least privilege the plan found. Only privilege
+/// names (upper-case words) are kept: nothing else from the host reaches the SQL.
+fn revoke_sql(changes: &[Change], database: &str) -> String {
+    let mut sql = String::new();
+    for c in changes {
+        if let Change::Database { object, revoke, .. } = c
+            && !revoke.is_empty()
+            && let Some((user, client)) = object.split_once('@')
+        {
+            let privs: Vec<&str> = revoke
+                .iter()
+                .map(String::as_str)
+                .filter(|p| {
+                    p.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b == b' ' || b == b'_')
+                })
+                .collect();
+            if !privs.is_empty() {
+                sql.push_str(&format!(
+                    "REVOKE {} ON `{database}`.* FROM '{user}'@'{client}';\n",
+                    privs.join(", "),
+                ));
+            }
+        }
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revokes_only_privilege_names() {
+        let changes = vec![
+            Change::Database {
+                action: DbAction::FixGrants,
+                object: "app@10.0.0.5".into(),
+                revoke: vec!["DROP".into(), "ALTER ROUTINE".into(), "x'; DROP".into()],
+            },
+            Change::Database {
+                action: DbAction::CreateUser,
+                object: "app@10.0.0.6".into(),
+                revoke: Vec::new(),
+            },
+        ];
+        assert_eq!(
+            revoke_sql(&changes, "shop"),
+            "REVOKE DROP, ALTER ROUTINE ON `shop`.* FROM 'app'@'10.0.0.5';\n"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The order of a run: phases (database, servers, load balancer), batches within a phase (today a
+//! canary of one, then the rest), and the rules that stop a run: a failed batch leaves the later
+//! batches of its phase alone, a failed or unreachable host stops the later phases, and Ctrl-C
+//! starts no new host.
+
+use super::host::HostRun;
+use super::{Event, HostReport, Outcome, Run};
+use crate::plan::{Change, Phase, ResourcePlan, ServiceAction};
+use futures_util::future::join_all;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use tokio::sync::Semaphore;
+
+/// Whether a host already runs all its services (a change to it would touch live traffic).
+fn serving(r: &ResourcePlan) -> bool {
+    !r.changes.iter().any(|c| {
+        matches!(
+            c,
+            Change::Package { .. }
+                | Change::Service {
+                    action: ServiceAction::Start,
+                    ..
+                }
+        )
+    })
+}
+
+/// One phase's resources in the batches they run in, one batch after another. When more than
+/// one host that already serves has changes, the first of them goes alone first (the canary): a
+/// change that passes its checker but breaks the service then costs one backend, not the site.
+pub fn batches<'p>(in_phase: &[&'p ResourcePlan]) -> Vec<Vec<&'p ResourcePlan>> {
+    let serving: Vec<&ResourcePlan> = in_phase
+        .iter()
+        .copied()
+        .filter(|r| !r.changes.is_empty() && serving(r))
+        .collect();
+    match serving.first() {
+        Some(canary) if serving.len() > 1 => {
+            let rest = in_phase
+                .iter()
+                .copied()
+                .filter(|r| r.owner != canary.owner)
+                .collect();
+            vec![vec![*canary], rest]
+        }
+        _ => vec![in_phase.to_vec()],
+    }
+}
+
+fn report(name: &str, outcome: Outcome) -> HostReport {
+    HostReport {
+        host: name.to_string(),
+        outcome,
+        done: Vec::new(),
+        seconds: 0.0,
+    }
+}
+
+fn stops(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Failed { .. } | Outcome::Interrupted | Outcome::Skipped { .. }
+    )
+}
+
+/// Applies `plans`, phase by phase and batch by batch.
+pub async fn apply(run: &Run<'_>, plans: &[ResourcePlan]) -> Vec<HostReport> {
+    let mut reports: Vec<HostReport> = Vec::new();
+    let mut failed_phase: Option<Phase> = None;
+    for phase in Phase::ALL {
+        let in_phase: Vec<&ResourcePlan> = plans.iter().filter(|p| p.phase == phase).collect();
+        // An unreachable host fails its phase like a host whose steps failed.
+        let lost: Vec<&(String, Phase, String)> =
+            run.unreachable.iter().filter(|u| u.1 == phase).collect();
+        for (host, _, error) in &lost {
+            reports.push(report(
+                host,
+                Outcome::Failed {
+                    step: "connect".into(),
+                    error: error.clone(),
+                    rolled_back: false,
+                },
+            ));
+        }
+        if let Some(f) = failed_phase {
+            for r in in_phase {
+                let reason = format!("a host of an earlier phase ({}) failed", f.describe());
+                reports.push(report(r.name(), Outcome::Skipped { reason }));
+            }
+            continue;
+        }
+        let gate = Semaphore::new(run.forks.max(1));
+        let mut results: Vec<HostReport> = Vec::new();
+        // Why the later batches of this phase are left alone, once one failed.
+        let mut stop: Option<String> = None;
+        for batch in batches(&in_phase) {
+            if let Some(reason) = &stop {
+                for r in batch {
+                    results.push(if r.changes.is_empty() {
+                        report(r.name(), Outcome::Unchanged)
+                    } else {
+                        (run.on_event)(Event::Finished {
+                            host: r.name(),
+                            summary: "skipped",
+                        });
+                        report(
+                            r.name(),
+                            Outcome::Skipped {
+                                reason: reason.clone(),
+                            },
+                        )
+                    });
+                }
+                continue;
+            }
+            let outcomes = join_all(batch.iter().map(|r| one(run, r, &gate))).await;
+            if let Some(bad) = outcomes.iter().find(|r| stops(&r.outcome)) {
+                let interrupted = outcomes.iter().any(|r| r.outcome == Outcome::Interrupted);
+                stop = Some(if interrupted {
+                    format!("interrupted while {} went first; left as it was", bad.host)
+                } else {
+                    format!("{} went first and failed; left as it was", bad.host)
+                });
+            }
+            results.extend(outcomes);
+        }
+        if !lost.is_empty() || results.iter().any(|r| stops(&r.outcome)) {
+            failed_phase = Some(phase);
+        }
+        reports.extend(results);
+    }
+    reports
+}
+
+/// One host's change, at most `gate` at a time.
+async fn one(run: &Run<'_>, r: &ResourcePlan, gate: &Semaphore) -> HostReport {
+    let name = r.name();
+    let finish = |summary: &str| {
+        (run.on_event)(Event::Finished {
+            host: name,
+            summary,
+        })
+    };
+    if r.changes.is_empty() {
+        finish("unchanged");
+        return report(name, Outcome::Unchanged);
+    }
+    let _permit = gate.acquire().await;
+    if run.interrupt.load(Ordering::SeqCst) {
+        finish("interrupted");
+        return report(name, Outcome::Interrupted);
+    }
+    let started = Instant::now();
+    let remote = r.owner.host().and_then(|h| run.remotes.get(h));
+    let (Some(remote), Some(desired)) = (remote, r.owner.host().and_then(|h| run.desired.host(h)))
+    else {
+        return report(
+            name,
+            Outcome::Skipped {
+                reason: "not connected".into(),
+            },
+        );
+    };
+    let mut host = HostRun::new(remote.as_ref(), desired, r, run);
+    let outcome = host.run().await;
+    finish(&match &outcome {
+        Outcome::Changed => format!("changed ({} steps)", host.done.len()),
+        Outcome::Failed { step, .. } => format!("failed at {step}"),
+        Outcome::Interrupted => "interrupted".into(),
+        _ => "unchanged".into(),
+    });
+    HostReport {
+        host: name.to_string(),
+        outcome,
+        done: host.done,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}

@@ -1,0 +1,111 @@
+# Swaps files in, all or none. $1 `1` when Nginx files change (nginx -t runs on the check copy of
+# nginx.conf that includes the staged files), $2 the service actions the swap owes (`UNIT ACTION`
+# lines), then six arguments a file: KIND (content|attrs) PATH OWNER GROUP MODE CHECKER.
+# stdin: a tar of the staged files (PATH.foobar-new) and the Nginx check copy.
+# Stages each file next to its target, sets owner and mode, checks each with its service's own
+# checker, and only when all pass records what is owed, backs up and renames them into place.
+# Prints `invalid<TAB>PATH<TAB>CHECKER` and the checker's output when one fails (nothing is
+# swapped, exit EXIT_INVALID), `swapped<TAB>PATH<TAB>backup|new` after each rename, and
+# `attrs<TAB>PATH` for a file whose owner and mode only were set.
+nginx_check=$1 owed=$2
+shift 2
+
+# each_file FUNCTION FILE-ARGUMENTS...: calls FUNCTION with each file's six arguments.
+each_file() {
+  fn=$1
+  shift
+  while [ $# -ge 6 ]; do
+    "$fn" "$1" "$2" "$3" "$4" "$5" "$6"
+    shift 6
+  done
+}
+
+staged=''
+list_staged() { if [ "$1" = content ]; then staged="$staged$2$STAGED$NL"; fi; }
+each_file list_staged "$@"
+cleanup() {
+  set -f
+  IFS=$NL
+  # shellcheck disable=SC2086
+  rm -f -- $staged
+  if [ "$nginx_check" = 1 ]; then rm -f "$NGINX_CHECK"; fi
+}
+trap cleanup EXIT
+
+has_content=0
+make_dir() {
+  if [ "$1" = content ]; then
+    has_content=1
+    mkdir -p "$(dirname "$2")"
+  fi
+}
+each_file make_dir "$@"
+if [ "$has_content" = 1 ]; then tar -x -C / --no-same-owner --no-overwrite-dir; fi
+
+own_staged() {
+  if [ "$1" = content ]; then
+    chown "$3:$4" "$2$STAGED"
+    chmod "$5" "$2$STAGED"
+  fi
+}
+each_file own_staged "$@"
+
+# run_check PATH CHECKER COMMAND...: the command, or the failure report and EXIT_INVALID.
+run_check() {
+  path=$1 checker=$2
+  shift 2
+  if ! out=$("$@" 2>&1); then
+    printf 'invalid\t%s\t%s\n' "$path" "$checker"
+    printf '%s\n' "$out"
+    exit "$EXIT_INVALID"
+  fi
+}
+mysql_check() {
+  if command -v mariadbd >/dev/null 2>&1; then
+    mariadbd --defaults-file="$1" --help --verbose >/dev/null
+  else
+    mysqld --defaults-file="$1" --validate-config
+  fi
+}
+check() {
+  if [ "$1" != content ]; then return 0; fi
+  s=$2$STAGED
+  case $6 in
+    none) ;;
+    haproxy) run_check "$2" 'haproxy -c' haproxy -c -q -f "$s" ;;
+    mysql) run_check "$2" mariadbd mysql_check "$s" ;;
+    named-conf) run_check "$2" named-checkconf named-checkconf "$s" ;;
+    named-zone)
+      zone=${2##*/}
+      run_check "$2" named-checkconf named-checkzone -q "${zone#db.}" "$s" ;;
+    *) echo "unknown checker: $6"; exit 1 ;;
+  esac
+}
+each_file check "$@"
+if [ "$nginx_check" = 1 ]; then
+  run_check /etc/nginx/nginx.conf nginx nginx -t -q -c "$NGINX_CHECK"
+fi
+
+owe "$owed"
+# Backed up before, reported after: a `swapped` line means the rename happened.
+swap() {
+  if [ "$1" != content ]; then return 0; fi
+  if [ -e "$2" ]; then
+    mkdir -p "$BACKUP_DIR$(dirname "$2")"
+    cp -p "$2" "$BACKUP_DIR$2"
+    b=backup
+  else
+    b=new
+  fi
+  mv -f "$2$STAGED" "$2"
+  printf 'swapped\t%s\t%s\n' "$2" "$b"
+}
+each_file swap "$@"
+set_attrs() {
+  if [ "$1" = attrs ]; then
+    chown "$3:$4" "$2"
+    chmod "$5" "$2"
+    printf 'attrs\t%s\n' "$2"
+  fi
+}
+each_file set_attrs "$@"

@@ -1,0 +1,2 @@
+# Releases the host's apply lock.
+rm -rf "$STATE_DIR/lock"

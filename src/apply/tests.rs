@@ -1,0 +1,493 @@
+//! The orchestration and the steps of a host, driven through an in-memory [`Remote`]: fast, no
+//! lab. The fake hosts answer each script as a healthy Debian host would, unless told to fail
+//! one; what they were asked to run is recorded in order.
+
+use super::*;
+use crate::desired::{Action, File, HealthCheck, HostState, HttpCheck, Notify, Service, Validator};
+use crate::plan::{Change, FileAction, Owner, ResourcePlan, Seen, ServiceAction};
+use crate::remote::{Output, Running, Script};
+use crate::topology::Role;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+
+/// Every script run, in order, as `host:script`.
+type Log = Arc<Mutex<Vec<String>>>;
+
+struct FakeHost {
+    name: String,
+    log: Log,
+    /// Scripts that fail here, with the exit code they fail with.
+    fail: Vec<(&'static str, i32)>,
+    /// Set when this host runs this script (Ctrl-C in the middle of a step).
+    interrupt_on: Option<(&'static str, Interrupt)>,
+}
+
+impl FakeHost {
+    fn answer(&self, script: &Script) -> Output {
+        if let Some((code, _)) = self
+            .fail
+            .iter()
+            .find(|(name, _)| *name == script.name())
+            .map(|(n, c)| (*c, n))
+        {
+            return Output {
+                code: Some(code),
+                stdout: String::new(),
+                stderr: format!("{} failed on {}", script.name(), self.name),
+            };
+        }
+        let stdout = match script.name() {
+            "lock" => "locked\n".to_string(),
+            // Six parameters a file after the first two: report each content file swapped.
+            "files" => script.parameters()[2..]
+                .chunks(6)
+                .filter(|f| f[0] == "content")
+                .map(|f| format!("swapped\t{}\tbackup\n", f[1]))
+                .collect(),
+            _ => String::new(),
+        };
+        Output {
+            code: Some(0),
+            stdout,
+            stderr: String::new(),
+        }
+    }
+}
+
+impl Remote for FakeHost {
+    fn host(&self) -> &str {
+        &self.name
+    }
+
+    fn run<'a>(&'a self, script: &'a Script, _stdin: &'a [u8]) -> Running<'a> {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{}:{}", self.name, script.name()));
+        if let Some((name, flag)) = &self.interrupt_on
+            && *name == script.name()
+        {
+            flag.store(true, Ordering::SeqCst);
+        }
+        let out = self.answer(script);
+        Box::pin(async move {
+            // Let other hosts' tasks interleave, as real round trips do.
+            tokio::task::yield_now().await;
+            Ok(out)
+        })
+    }
+}
+
+fn host(name: &str, role: Role) -> HostState {
+    let (path, service, health) = match role {
+        Role::Lb => (
+            "/etc/haproxy/haproxy.cfg",
+            "haproxy",
+            HealthCheck::LoadBalancer(HttpCheck {
+                port: 80,
+                path: "/healthz".into(),
+                host_header: "www.example.com".into(),
+            }),
+        ),
+        Role::Db => (
+            "/etc/mysql/mariadb.conf.d/60-foobar-infra.cnf",
+            "mariadb.service",
+            HealthCheck::Database,
+        ),
+        _ => (
+            "/etc/nginx/conf.d/site.conf",
+            "nginx",
+            HealthCheck::Web(HttpCheck {
+                port: 80,
+                path: "/healthz".into(),
+                host_header: "www.example.com".into(),
+            }),
+        ),
+    };
+    HostState {
+        name: name.into(),
+        address: "10.0.0.1".into(),
+        roles: vec![role],
+        packages: Vec::new(),
+        users: Vec::new(),
+        files: vec![File {
+            path: path.into(),
+            template: String::new(),
+            content: "x\n".into(),
+            sha256: String::new(),
+            mode: 0o644,
+            owner: "root".into(),
+            group: "root".into(),
+            sensitive: false,
+            validate: Some(Validator::Haproxy).filter(|_| role == Role::Lb),
+            notify: vec![Notify {
+                service: service.into(),
+                action: Action::Reload,
+            }],
+        }],
+        services: vec![Service {
+            name: service.into(),
+            enabled: true,
+            running: true,
+        }],
+        release: None,
+        database: None,
+        health: vec![health],
+        memberships: Vec::new(),
+    }
+}
+
+/// A serving host whose one file changes, which its service reloads.
+fn file_change(h: &HostState) -> ResourcePlan {
+    ResourcePlan {
+        owner: Owner::Host {
+            host: h.name.clone(),
+            address: h.address.clone(),
+        },
+        phase: crate::plan::Phase::of(h),
+        changes: vec![
+            Change::File {
+                path: h.files[0].path.clone(),
+                action: FileAction::Update,
+                sensitive: false,
+                diff: None,
+                mode: None,
+                owner: None,
+            },
+            Change::Service {
+                name: h.services[0].name.clone(),
+                action: ServiceAction::Reload,
+                reason: "its file changes".into(),
+            },
+        ],
+        seen: Seen::default(),
+    }
+}
+
+struct Lab {
+    desired: Desired,
+    remotes: BTreeMap<String, Arc<dyn Remote>>,
+    log: Log,
+    interrupt: Interrupt,
+}
+
+/// lb-01, web-01..03 and db-01, each with one file to change; `fail` says which host fails
+/// which script.
+fn lab(fail: &[(&str, &'static str, i32)], interrupt_on: Option<(&str, &'static str)>) -> Lab {
+    let hosts = vec![
+        host("lb-01", Role::Lb),
+        host("web-01", Role::Web),
+        host("web-02", Role::Web),
+        host("web-03", Role::Web),
+        host("db-01", Role::Db),
+    ];
+    let log = Log::default();
+    let interrupt = Interrupt::default();
+    let remotes = hosts
+        .iter()
+        .map(|h| {
+            let remote: Arc<dyn Remote> = Arc::new(FakeHost {
+                name: h.name.clone(),
+                log: log.clone(),
+                fail: fail
+                    .iter()
+                    .filter(|(host, _, _)| *host == h.name)
+                    .map(|(_, script, code)| (*script, *code))
+                    .collect(),
+                interrupt_on: interrupt_on
+                    .filter(|(host, _)| *host == h.name)
+                    .map(|(_, script)| (script, interrupt.clone())),
+            });
+            (h.name.clone(), remote)
+        })
+        .collect();
+    Lab {
+        desired: Desired {
+            domain: "example.com".into(),
+            hosts,
+            dns: None,
+        },
+        remotes,
+        log,
+        interrupt,
+    }
+}
+
+impl Lab {
+    fn plans(&self) -> Vec<ResourcePlan> {
+        self.desired.hosts.iter().map(file_change).collect()
+    }
+
+    fn apply(
+        &self,
+        plans: &[ResourcePlan],
+        unreachable: &[(String, Phase, String)],
+    ) -> Vec<HostReport> {
+        let on_event = |_: Event| {};
+        let run = Run {
+            desired: &self.desired,
+            remotes: &self.remotes,
+            db_password: None,
+            forks: 32,
+            interrupt: &self.interrupt,
+            on_event: &on_event,
+            release_tar: None,
+            unreachable,
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(super::apply(&run, plans))
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The scripts one host was asked to run, in order.
+    fn calls_on(&self, host: &str) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter_map(|c| c.strip_prefix(&format!("{host}:")).map(str::to_string))
+            .collect()
+    }
+
+    /// Where a host's first script stands in the whole log.
+    fn first_call(&self, host: &str) -> usize {
+        self.calls()
+            .iter()
+            .position(|c| c.starts_with(&format!("{host}:")))
+            .unwrap_or(usize::MAX)
+    }
+
+    fn last_call(&self, host: &str) -> usize {
+        self.calls()
+            .iter()
+            .rposition(|c| c.starts_with(&format!("{host}:")))
+            .unwrap()
+    }
+}
+
+fn outcome<'r>(reports: &'r [HostReport], host: &str) -> &'r Outcome {
+    &reports.iter().find(|r| r.host == host).unwrap().outcome
+}
+
+#[test]
+fn phases_run_database_then_servers_then_load_balancer() {
+    let lab = lab(&[], None);
+    let reports = lab.apply(&lab.plans(), &[]);
+    assert!(
+        reports.iter().all(|r| r.outcome == Outcome::Changed),
+        "{reports:?}"
+    );
+    let db_done = lab.last_call("db-01");
+    for web in ["web-01", "web-02", "web-03"] {
+        assert!(lab.first_call(web) > db_done, "{:?}", lab.calls());
+        assert!(
+            lab.last_call(web) < lab.first_call("lb-01"),
+            "{:?}",
+            lab.calls()
+        );
+    }
+    assert_eq!(
+        lab.calls_on("web-02"),
+        ["lock", "files", "services", "http-health", "unlock"]
+    );
+    assert_eq!(
+        lab.calls_on("db-01"),
+        ["lock", "files", "services", "db-health", "unlock"]
+    );
+}
+
+#[test]
+fn a_canary_goes_alone_before_the_other_servers() {
+    let lab = lab(&[], None);
+    lab.apply(&lab.plans(), &[]);
+    let canary_done = lab.last_call("web-01");
+    assert!(lab.first_call("web-02") > canary_done, "{:?}", lab.calls());
+    assert!(lab.first_call("web-03") > canary_done, "{:?}", lab.calls());
+}
+
+#[test]
+fn batches_put_one_serving_host_first_and_new_hosts_with_the_rest() {
+    let lab = lab(&[], None);
+    let plans = lab.plans();
+    let webs: Vec<&ResourcePlan> = plans[1..4].iter().collect();
+    let names = |b: &Vec<&ResourcePlan>| b.iter().map(|r| r.name().to_string()).collect::<Vec<_>>();
+    let b = batches(&webs);
+    assert_eq!(
+        b.iter().map(names).collect::<Vec<_>>(),
+        [vec!["web-01"], vec!["web-02", "web-03"]]
+    );
+    // One serving host with changes: no canary.
+    let mut fresh = plans.clone();
+    for p in &mut fresh[1..3] {
+        p.changes.push(Change::Package {
+            name: "nginx".into(),
+        });
+    }
+    let webs: Vec<&ResourcePlan> = fresh[1..4].iter().collect();
+    assert_eq!(batches(&webs).len(), 1);
+    // Only new hosts (packages to install): all at once.
+    fresh[3].changes.push(Change::Package {
+        name: "nginx".into(),
+    });
+    let webs: Vec<&ResourcePlan> = fresh[1..4].iter().collect();
+    assert_eq!(
+        batches(&webs).iter().map(names).collect::<Vec<_>>(),
+        [vec!["web-01", "web-02", "web-03"]]
+    );
+}
+
+#[test]
+fn a_failed_canary_is_rolled_back_and_the_rest_is_left_alone() {
+    let lab = lab(
+        &[("web-01", "http-health", protocol::Exit::Health.code())],
+        None,
+    );
+    let reports = lab.apply(&lab.plans(), &[]);
+    assert_eq!(outcome(&reports, "db-01"), &Outcome::Changed);
+    match outcome(&reports, "web-01") {
+        Outcome::Failed {
+            step,
+            error,
+            rolled_back,
+        } => {
+            assert_eq!(step, "health");
+            assert!(
+                error.contains("/healthz does not answer 200 through Nginx"),
+                "{error}"
+            );
+            assert!(rolled_back);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        lab.calls_on("web-01"),
+        [
+            "lock",
+            "files",
+            "services",
+            "http-health",
+            "rollback",
+            "unlock"
+        ]
+    );
+    for web in ["web-02", "web-03"] {
+        assert_eq!(
+            outcome(&reports, web),
+            &Outcome::Skipped {
+                reason: "web-01 went first and failed; left as it was".into()
+            }
+        );
+        assert!(lab.calls_on(web).is_empty(), "{web} was touched");
+    }
+    assert_eq!(
+        outcome(&reports, "lb-01"),
+        &Outcome::Skipped {
+            reason: "a host of an earlier phase (app/web servers) failed".into()
+        }
+    );
+    assert!(lab.calls_on("lb-01").is_empty());
+}
+
+#[test]
+fn a_file_rejected_by_its_checker_is_not_rolled_back_and_names_nothing_swapped() {
+    let lab = lab(&[("db-01", "files", protocol::Exit::Invalid.code())], None);
+    let reports = lab.apply(&lab.plans(), &[]);
+    match outcome(&reports, "db-01") {
+        Outcome::Failed {
+            step, rolled_back, ..
+        } => {
+            assert_eq!(step, "files");
+            assert!(
+                !rolled_back,
+                "nothing was swapped, so nothing is rolled back"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(lab.calls_on("db-01"), ["lock", "files", "unlock"]);
+    for later in ["web-01", "web-02", "web-03", "lb-01"] {
+        assert!(matches!(outcome(&reports, later), Outcome::Skipped { .. }));
+        assert!(lab.calls_on(later).is_empty());
+    }
+}
+
+#[test]
+fn an_unreachable_host_fails_its_phase_and_stops_later_phases() {
+    let lab = lab(&[], None);
+    let plans: Vec<ResourcePlan> = lab
+        .plans()
+        .into_iter()
+        .filter(|p| p.name() != "web-02")
+        .collect();
+    let lost = vec![(
+        "web-02".to_string(),
+        Phase::Servers,
+        "host web-02 is unreachable".to_string(),
+    )];
+    let reports = lab.apply(&plans, &lost);
+    assert!(
+        matches!(outcome(&reports, "web-02"), Outcome::Failed { step, .. } if step == "connect")
+    );
+    assert_eq!(outcome(&reports, "web-01"), &Outcome::Changed);
+    assert_eq!(outcome(&reports, "web-03"), &Outcome::Changed);
+    assert!(matches!(
+        outcome(&reports, "lb-01"),
+        Outcome::Skipped { .. }
+    ));
+    assert!(lab.calls_on("lb-01").is_empty());
+}
+
+#[test]
+fn a_held_lock_is_reported_and_nothing_is_changed() {
+    let lab = lab(&[("db-01", "lock", protocol::Exit::LockHeld.code())], None);
+    let reports = lab.apply(&lab.plans(), &[]);
+    match outcome(&reports, "db-01") {
+        Outcome::Failed { step, error, .. } => {
+            assert_eq!(step, "lock");
+            assert!(
+                error.contains("another apply holds the lock on db-01"),
+                "{error}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        lab.calls_on("db-01"),
+        ["lock"],
+        "no unlock of someone else's lock"
+    );
+}
+
+#[test]
+fn ctrl_c_before_the_run_touches_no_host() {
+    let lab = lab(&[], None);
+    lab.interrupt.store(true, Ordering::SeqCst);
+    let reports = lab.apply(&lab.plans(), &[]);
+    assert!(lab.calls().is_empty(), "{:?}", lab.calls());
+    assert_eq!(outcome(&reports, "db-01"), &Outcome::Interrupted);
+    assert!(matches!(
+        outcome(&reports, "web-01"),
+        Outcome::Skipped { .. }
+    ));
+}
+
+#[test]
+fn ctrl_c_during_a_swap_finishes_that_host_and_starts_no_other() {
+    // Ctrl-C arrives while the canary swaps its files: its reload and health check still run
+    // (a swapped file is never left without its reload), then nothing new starts.
+    let lab = lab(&[], Some(("web-01", "files")));
+    let reports = lab.apply(&lab.plans(), &[]);
+    assert_eq!(outcome(&reports, "web-01"), &Outcome::Changed);
+    assert_eq!(
+        lab.calls_on("web-01"),
+        ["lock", "files", "services", "http-health", "unlock"]
+    );
+    for web in ["web-02", "web-03"] {
+        assert_eq!(outcome(&reports, web), &Outcome::Interrupted);
+        assert!(lab.calls_on(web).is_empty());
+    }
+    assert!(lab.calls_on("lb-01").is_empty());
+}

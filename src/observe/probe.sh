@@ -1,0 +1,49 @@
+# The state probe: what a host has of what the topology manages, in one round trip.
+# $1 packages, $2 users, $3 files, $4 systemd units (each a newline-separated list),
+# $5 the release root ('' when none), $6 the database ('' when none), $7 its user.
+# Prints one tab-separated fact per line; see observe::parse.
+set -f
+IFS=$NL
+pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7
+if [ -r /etc/os-release ]; then
+  # shellcheck disable=SC1091
+  . /etc/os-release
+  printf 'os\t%s %s\n' "${ID:-}" "${VERSION_ID:-}"
+fi
+if [ -d /run/systemd/system ]; then printf 'systemd\tyes\n'; fi
+if [ -n "$pkgs" ]; then
+  # shellcheck disable=SC2016,SC2086
+  dpkg-query -W -f='pkg\t${Package}\t${db:Status-Status}\n' $pkgs 2>/dev/null || true
+fi
+for u in $users; do
+  if getent passwd "$u" >/dev/null; then printf 'user\t%s\n' "$u"; fi
+done
+if [ -n "$files" ]; then
+  # One stat and one sha256sum for all files; missing files simply print nothing.
+  # shellcheck disable=SC2086
+  stat -c "stat${TAB}%n${TAB}%a${TAB}%U${TAB}%G" -- $files 2>/dev/null || true
+  # shellcheck disable=SC2086
+  sha256sum -- $files 2>/dev/null | sed "s/^/sha${TAB}/" || true
+fi
+if [ -n "$units" ]; then
+  # One systemctl for all units: one block per unit, in argument order, blank-line separated.
+  # shellcheck disable=SC2086
+  systemctl show -p UnitFileState,ActiveState,ActiveEnterTimestampMonotonic,MainPID -- $units 2>/dev/null | sed "s/^/svc${TAB}/" || true
+fi
+if [ -f "$PENDING" ]; then sed "s/^/pending${TAB}/" "$PENDING"; fi
+if [ -n "$root" ]; then
+  l=$(readlink "$root/current" 2>/dev/null || true)
+  printf 'release\t%s\n' "${l##*/}"
+fi
+if [ -n "$db" ]; then
+  if command -v mysql >/dev/null 2>&1 && mysql -N -B -r -e 'SELECT 1' >/dev/null 2>&1; then
+    printf 'dbrunning\n'
+    mysql -N -B -r -e "SELECT CONCAT('dbexists\t', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='$db'; SELECT CONCAT_WS('\t', 'dbuser', Host, HEX(authentication_string)) FROM mysql.user WHERE User='$dbuser'"
+    for h in $(mysql -N -B -r -e "SELECT Host FROM mysql.user WHERE User='$dbuser'"); do
+      mysql -N -B -r -e "SHOW GRANTS FOR '$dbuser'@'$h'" | sed "s/^/grant${TAB}$h${TAB}/"
+    done
+  fi
+  if [ -f "$STATE_DIR/schema-$db.sha256" ]; then
+    printf 'schema\t%s\n' "$(cat "$STATE_DIR/schema-$db.sha256")"
+  fi
+fi

@@ -1,0 +1,75 @@
+//! How a host proves that it serves after a change, and where it sits behind the load
+//! balancers: computed from the topology once, so that apply, rolling changes and verify work
+//! from `Desired` alone.
+
+use crate::desired::{HealthCheck, HttpCheck, LbMembership};
+use crate::topology::check::resolve_servers;
+use crate::topology::{Host, Role, Topology};
+
+/// The Host header health checks send: the first server name, else the domain.
+fn host_header(t: &Topology) -> String {
+    t.web
+        .as_ref()
+        .and_then(|w| w.server_names.first())
+        .map_or_else(|| t.domain.value.clone(), |n| n.value.clone())
+}
+
+/// The checks that prove `h` serves, in the order they run: Nginx, the database, the load
+/// balancer.
+pub fn health(t: &Topology, h: &Host) -> Vec<HealthCheck> {
+    let mut checks = Vec::new();
+    if h.has(Role::Web)
+        && let Some(w) = &t.web
+    {
+        checks.push(HealthCheck::Web(HttpCheck {
+            port: w.listen.value,
+            path: w.health_path.value.clone(),
+            host_header: host_header(t),
+        }));
+    }
+    if h.has(Role::Db) && t.database.is_some() {
+        checks.push(HealthCheck::Database);
+    }
+    if h.has(Role::Lb)
+        && t.web.is_some()
+        && let Some(lb) = &t.load_balancer
+        && let Some(port) = lb.listen.first()
+    {
+        checks.push(HealthCheck::LoadBalancer(HttpCheck {
+            port: port.value,
+            path: lb.health_check.path.value.clone(),
+            host_header: host_header(t),
+        }));
+    }
+    checks
+}
+
+/// Every server line, on every load-balancer host, that sends traffic to `h`.
+pub fn memberships(t: &Topology, h: &Host) -> Vec<LbMembership> {
+    let Some(lb) = &t.load_balancer else {
+        return Vec::new();
+    };
+    let backends = std::iter::once(("web".to_string(), &lb.backends)).chain(
+        lb.groups
+            .iter()
+            .map(|g| (format!("group_{}", g.name.value), &g.servers)),
+    );
+    let mut out = Vec::new();
+    for (backend, refs) in backends {
+        if !resolve_servers(t, refs)
+            .iter()
+            .any(|(s, _)| s.name.value == h.name.value)
+        {
+            continue;
+        }
+        for lb_host in t.hosts_with(Role::Lb) {
+            out.push(LbMembership {
+                lb_host: lb_host.name.value.clone(),
+                backend: backend.clone(),
+                server: h.name.value.clone(),
+                admin_socket: lb.stats_socket.clone(),
+            });
+        }
+    }
+    out
+}
