@@ -46,6 +46,9 @@ pub enum Command {
     /// (validated on the host first), reload only what changed. Asks for confirmation on a
     /// terminal; `apply PLAN_FILE` applies a saved plan exactly, refusing if a host changed since.
     Apply(ApplyArgs),
+    /// Break a lock left on hosts by an apply that is gone (killed, or cut off from the hosts).
+    /// Only the lock with the given ID is removed; `apply` prints the ID of a stale lock.
+    ForceUnlock(ForceUnlockArgs),
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +166,21 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock's ID, as `apply` reports it.
+    #[arg(value_name = "LOCK_ID")]
+    pub id: String,
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+    /// Only these hosts (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
+    pub limit: Vec<String>,
+    /// Hosts worked on at once.
+    #[arg(long, default_value_t = 32)]
+    pub forks: usize,
 }
 
 #[derive(Debug, Args)]

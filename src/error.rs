@@ -37,6 +37,12 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Lab(#[from] crate::lab::LabError),
+    #[error("{0}")]
+    #[diagnostic(
+        code(apply::locked),
+        help("nothing was observed or changed; the locks this run took are released")
+    )]
+    Locked(String),
     #[error("the saved plan is stale: {0}")]
     #[diagnostic(
         code(plan::stale),

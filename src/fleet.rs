@@ -145,14 +145,20 @@ pub struct Live {
     pub observed: Observed,
 }
 
-/// Connects to and observes every selected host; each host gets its own result.
-pub async fn observe_all(
+/// Connects to every selected host; each host gets its own result.
+pub async fn connect(
     p: &Prepared,
     hosts: &[&HostState],
     forks: usize,
+) -> Vec<Result<Arc<Connection>, RemoteError>> {
+    transport::connect_all(&p.targets(hosts), forks).await
+}
+
+/// Observes every host that could be reached; each host gets its own result.
+pub async fn observe_all(
+    hosts: &[&HostState],
+    conns: Vec<Result<Arc<Connection>, RemoteError>>,
 ) -> Vec<Result<Live, RemoteError>> {
-    let targets = p.targets(hosts);
-    let conns = transport::connect_all(&targets, forks).await;
     let tasks: Vec<_> = conns
         .into_iter()
         .zip(hosts)
@@ -175,6 +181,11 @@ pub async fn observe_all(
         })
         .collect();
     transport::join_per_host(tasks, hosts.iter().map(|h| h.name.as_str())).await
+}
+
+/// Closes the connections of a run (those still shared elsewhere close when dropped).
+pub async fn close(live: Vec<Result<Live, RemoteError>>) {
+    transport::close_all(live.into_iter().flatten().map(|l| l.conn)).await;
 }
 
 /// The plan for the hosts that answered; those that did not come back as errors.

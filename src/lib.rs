@@ -54,5 +54,6 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Lab(args) => commands::lab::run(&args),
         cli::Command::Plan(args) => commands::plan::run(&args),
         cli::Command::Apply(args) => commands::apply::run(&args),
+        cli::Command::ForceUnlock(args) => commands::force_unlock::run(&args),
     }
 }

@@ -5,7 +5,7 @@ use super::protocol::{Exit, Line};
 use super::{Event, Outcome, Run, bundle, scripts};
 use crate::desired::{Action, HealthCheck, HostState, Validator};
 use crate::plan::{Change, FileAction, ResourcePlan, ServiceAction};
-use crate::remote::layout::{NGINX_CHECK, STAGED, STATE_DIR};
+use crate::remote::layout::{NGINX_CHECK, STAGED};
 use crate::remote::{Remote, Script};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -21,24 +21,6 @@ pub(super) fn step_err(step: &'static str, message: impl Into<String>) -> StepEr
         step,
         message: message.into(),
     }
-}
-
-/// Who holds a lock, as written into it.
-fn holder() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let machine = std::fs::read_to_string("/etc/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!(
-        "{user}@{machine} (foobar-infra pid {}, since unix time {since})",
-        std::process::id()
-    )
 }
 
 pub(super) struct HostRun<'a> {
@@ -355,35 +337,9 @@ impl<'a> HostRun<'a> {
         Ok(())
     }
 
-    /// Takes the lock, runs the steps, rolls back on failure, releases the lock.
+    /// Runs the steps and rolls back on failure. The run holds the host's lock throughout.
     pub async fn run(&mut self) -> Outcome {
-        let fail = |error: String| Outcome::Failed {
-            step: "lock".into(),
-            error,
-            rolled_back: false,
-        };
-        match self.remote.run(&scripts::lock(), holder().as_bytes()).await {
-            Ok(o) if o.ok() => {}
-            Ok(o) if o.code == Some(Exit::LockHeld.code()) => {
-                let who = match o.stdout.lines().find_map(Line::parse) {
-                    Some(Line::Held { holder }) => holder.to_string(),
-                    _ => o.stdout.trim().to_string(),
-                };
-                return fail(format!(
-                    "another apply holds the lock on {}: {who} (if that run is gone, remove {STATE_DIR}/lock on the host)",
-                    self.desired.name,
-                ));
-            }
-            Ok(o) => {
-                return fail(format!(
-                    "cannot take the lock on {}: {}",
-                    self.desired.name,
-                    o.text()
-                ));
-            }
-            Err(e) => return fail(e.to_string()),
-        }
-        let outcome = match self.steps().await {
+        match self.steps().await {
             Ok(true) => Outcome::Changed,
             Ok(false) => Outcome::Interrupted,
             Err(e) => {
@@ -408,9 +364,7 @@ impl<'a> HostRun<'a> {
                     rolled_back,
                 }
             }
-        };
-        let _ = self.remote.run(&scripts::unlock(), b"").await;
-        outcome
+        }
     }
 
     /// The steps in order; `Ok(false)` when interrupted. Ctrl-C is honoured before packages,

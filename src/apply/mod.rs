@@ -11,6 +11,7 @@
 pub mod bundle;
 mod database;
 mod host;
+pub mod lock;
 mod orchestrate;
 pub mod protocol;
 mod rollback;

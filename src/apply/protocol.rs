@@ -61,18 +61,14 @@ pub fn library() -> String {
 /// A line a script prints to say what it did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Line<'a> {
-    /// The lock was taken.
-    Locked,
-    /// Another run holds the lock.
-    Held { holder: &'a str },
+    /// Another run holds the lock: seconds since it was renewed (its record follows).
+    Held { idle: &'a str },
     /// A file was renamed into place; `backup` when a live version was backed up first.
     Swapped { path: &'a str, backup: bool },
     /// Only the owner and mode of a file were set.
     Attributes { path: &'a str },
     /// A checker rejected a staged file; its output follows.
     Invalid { path: &'a str, checker: &'a str },
-    /// A service action failed; its status follows.
-    Failed { unit: &'a str },
 }
 
 impl<'a> Line<'a> {
@@ -80,15 +76,13 @@ impl<'a> Line<'a> {
     pub fn parse(line: &'a str) -> Option<Line<'a>> {
         let parts: Vec<&str> = line.split('\t').collect();
         Some(match parts.as_slice() {
-            ["locked"] => Line::Locked,
-            ["held", holder] => Line::Held { holder },
+            ["held", idle] => Line::Held { idle },
             ["swapped", path, kind @ ("backup" | "new")] => Line::Swapped {
                 path,
                 backup: *kind == "backup",
             },
             ["attrs", path] => Line::Attributes { path },
             ["invalid", path, checker] => Line::Invalid { path, checker },
-            ["failed", unit] => Line::Failed { unit },
             _ => return None,
         })
     }
@@ -150,7 +144,6 @@ mod tests {
 
     #[test]
     fn lines_parse_exactly() {
-        assert_eq!(Line::parse("locked"), Some(Line::Locked));
         assert_eq!(
             Line::parse("swapped\t/etc/a b\tbackup"),
             Some(Line::Swapped {

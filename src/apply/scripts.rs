@@ -18,12 +18,20 @@ fn owed_lines(owed: &[(String, Action)]) -> String {
         .join("\n")
 }
 
-pub fn lock() -> Script {
+/// Takes the run's lock (the holder record on stdin) and clears leftovers of cut-off runs: the
+/// release root's partial unpacks and the staged copies of `paths`.
+pub fn lock(release_root: &str, paths: &[&str]) -> Script {
     apply_script("lock", include_str!("sh/lock.sh"))
+        .arg(release_root)
+        .args(paths.iter().map(|p| p.to_string()))
 }
 
-pub fn unlock() -> Script {
-    apply_script("unlock", include_str!("sh/unlock.sh"))
+pub fn unlock(id: &str) -> Script {
+    apply_script("unlock", include_str!("sh/unlock.sh")).arg(id)
+}
+
+pub fn heartbeat(id: &str) -> Script {
+    apply_script("heartbeat", include_str!("sh/heartbeat.sh")).arg(id)
 }
 
 pub fn packages(names: &[String]) -> Script {
@@ -167,8 +175,9 @@ mod tests {
             ("/etc/b c".to_string(), false),
         ];
         vec![
-            lock(),
-            unlock(),
+            lock("/srv/foobar", &["/etc/a b", "/etc/c"]),
+            unlock("0123abcd"),
+            heartbeat("0123abcd"),
             packages(&["nginx".into()]),
             users(&["foobar".into()]),
             release("/srv/foobar", "abc", &owed),
@@ -192,6 +201,7 @@ mod tests {
                 host_header: "www.foobar.com".into(),
             }),
             db_health(),
+            crate::observe::fetch_script(&["/etc/a b".into(), "/etc/c".into()]),
             crate::observe::probe_script(&crate::desired::HostState {
                 name: "h".into(),
                 address: "10.0.0.1".into(),

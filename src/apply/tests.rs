@@ -37,7 +37,6 @@ impl FakeHost {
             };
         }
         let stdout = match script.name() {
-            "lock" => "locked\n".to_string(),
             // Six parameters a file after the first two: report each content file swapped.
             "files" => script.parameters()[2..]
                 .chunks(6)
@@ -289,14 +288,8 @@ fn phases_run_database_then_servers_then_load_balancer() {
             lab.calls()
         );
     }
-    assert_eq!(
-        lab.calls_on("web-02"),
-        ["lock", "files", "services", "http-health", "unlock"]
-    );
-    assert_eq!(
-        lab.calls_on("db-01"),
-        ["lock", "files", "services", "db-health", "unlock"]
-    );
+    assert_eq!(lab.calls_on("web-02"), ["files", "services", "http-health"]);
+    assert_eq!(lab.calls_on("db-01"), ["files", "services", "db-health"]);
 }
 
 #[test]
@@ -364,14 +357,7 @@ fn a_failed_canary_is_rolled_back_and_the_rest_is_left_alone() {
     }
     assert_eq!(
         lab.calls_on("web-01"),
-        [
-            "lock",
-            "files",
-            "services",
-            "http-health",
-            "rollback",
-            "unlock"
-        ]
+        ["files", "services", "http-health", "rollback"]
     );
     for web in ["web-02", "web-03"] {
         assert_eq!(
@@ -407,7 +393,7 @@ fn a_file_rejected_by_its_checker_is_not_rolled_back_and_names_nothing_swapped()
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(lab.calls_on("db-01"), ["lock", "files", "unlock"]);
+    assert_eq!(lab.calls_on("db-01"), ["files"]);
     for later in ["web-01", "web-02", "web-03", "lb-01"] {
         assert!(matches!(outcome(&reports, later), Outcome::Skipped { .. }));
         assert!(lab.calls_on(later).is_empty());
@@ -441,27 +427,6 @@ fn an_unreachable_host_fails_its_phase_and_stops_later_phases() {
 }
 
 #[test]
-fn a_held_lock_is_reported_and_nothing_is_changed() {
-    let lab = lab(&[("db-01", "lock", protocol::Exit::LockHeld.code())], None);
-    let reports = lab.apply(&lab.plans(), &[]);
-    match outcome(&reports, "db-01") {
-        Outcome::Failed { step, error, .. } => {
-            assert_eq!(step, "lock");
-            assert!(
-                error.contains("another apply holds the lock on db-01"),
-                "{error}"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(
-        lab.calls_on("db-01"),
-        ["lock"],
-        "no unlock of someone else's lock"
-    );
-}
-
-#[test]
 fn ctrl_c_before_the_run_touches_no_host() {
     let lab = lab(&[], None);
     lab.interrupt.store(true, Ordering::SeqCst);
@@ -481,10 +446,7 @@ fn ctrl_c_during_a_swap_finishes_that_host_and_starts_no_other() {
     let lab = lab(&[], Some(("web-01", "files")));
     let reports = lab.apply(&lab.plans(), &[]);
     assert_eq!(outcome(&reports, "web-01"), &Outcome::Changed);
-    assert_eq!(
-        lab.calls_on("web-01"),
-        ["lock", "files", "services", "http-health", "unlock"]
-    );
+    assert_eq!(lab.calls_on("web-01"), ["files", "services", "http-health"]);
     for web in ["web-02", "web-03"] {
         assert_eq!(outcome(&reports, web), &Outcome::Interrupted);
         assert!(lab.calls_on(web).is_empty());

@@ -1,11 +1,16 @@
 //! `apply [PLAN]`: without a saved plan, plans, shows the plan and asks (or `--auto-approve`);
 //! with one, applies exactly it after checking that no host changed since it was made.
 
+use crate::apply::lock::Lock;
 use crate::apply::{self, Event, HostReport, Outcome};
 use crate::cli::ApplyArgs;
-use crate::commands::plan::{live_plan, report_unreachable};
-use crate::plan::{Owner, Phase, Plan, Stale};
+use crate::commands::locks;
+use crate::commands::plan::report_unreachable;
+use crate::desired::HostState;
+use crate::fleet;
+use crate::plan::{Phase, Plan, Stale};
 use crate::remote::Remote;
+use crate::remote::RemoteError;
 use crate::ui::progress::Progress;
 use crate::ui::report::Format;
 use crate::ui::{self, plan_view, table};
@@ -14,12 +19,6 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-fn owner_kind(owner: &Owner) -> &'static str {
-    match owner {
-        Owner::Host { .. } => "host",
-    }
-}
 
 fn confirm(plan: &Plan) -> Result<bool, Error> {
     let hosts = plan
@@ -44,17 +43,24 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
                 path: path.clone(),
                 source,
             })?;
-            let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+            let not_a_plan = |e: serde_json::Error| {
                 Error::Usage(format!("{} is not a saved plan: {e}", path.display()))
-            })?;
-            if plan.format != crate::plan::FORMAT_VERSION {
+            };
+            // The format first: a plan of another version does not parse as this one's.
+            #[derive(serde::Deserialize)]
+            struct Head {
+                format: u32,
+            }
+            let head: Head = serde_json::from_str(&text).map_err(not_a_plan)?;
+            if head.format != crate::plan::FORMAT_VERSION {
                 return Err(Error::Usage(format!(
-                    "{} was saved by another version (format {})",
+                    "{} was saved by another version of foobar-infra (plan format {}; this one reads {}): make a new plan",
                     path.display(),
-                    plan.format
+                    head.format,
+                    crate::plan::FORMAT_VERSION
                 )));
             }
-            Some(plan)
+            Some(serde_json::from_str::<Plan>(&text).map_err(not_a_plan)?)
         }
         None => None,
     };
@@ -102,36 +108,64 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
             flag.store(true, Ordering::SeqCst);
         }
     });
-    let (plan, live) = live_plan(&p, &limit, args.forks, &rt)?;
     let selected = p.select(&limit)?;
+    let conns = rt.block_on(fleet::connect(&p, &selected, args.forks));
+    // The lock comes before observing: no other run can change what this plan sees.
+    let what = match &args.plan {
+        Some(file) => format!("apply of the saved plan {}", file.display()),
+        None => format!("apply of {}", inventory.display()),
+    };
+    let lock = Lock::new(what);
+    let locked = rt.block_on(locks::take_all(&selected, &conns, &lock, &inventory));
+    let keeper = rt.spawn(apply::lock::keep_alive(
+        locked.remotes.clone(),
+        lock.id.clone(),
+    ));
+    let (result, live) = if locked.refused.is_empty() {
+        let live = rt.block_on(fleet::observe_all(&selected, conns));
+        let result = locked_run(args, &p, &rt, saved.as_ref(), &selected, &live, &interrupt);
+        (result, live)
+    } else {
+        // Nothing observed, nothing changed: the locks this run did take are released.
+        (Err(Error::Locked(locked.refused.join("\n"))), Vec::new())
+    };
+    rt.block_on(async {
+        keeper.abort();
+        locks::release_all(&locked.remotes, &lock.id).await;
+        drop(locked);
+        fleet::close(live).await;
+    });
+    result
+}
+
+/// Plans and applies with every reachable host locked.
+fn locked_run(
+    args: &ApplyArgs,
+    p: &fleet::Prepared,
+    rt: &tokio::runtime::Runtime,
+    saved: Option<&Plan>,
+    selected: &[&HostState],
+    live: &[Result<fleet::Live, RemoteError>],
+    interrupt: &apply::Interrupt,
+) -> Result<ExitStatus, Error> {
+    let plan = fleet::make_plan(p, selected, live);
     if interrupt.load(Ordering::SeqCst) {
         eprintln!("Interrupted before any change.");
         return Ok(ExitStatus::Interrupted);
     }
-    let unreachable = report_unreachable(&live);
-    if let Some(s) = &saved
+    let unreachable = report_unreachable(live);
+    if let Some(s) = saved
         && let Some(stale) = crate::plan::staleness(s, &plan)
     {
         return Err(Error::Stale(match stale {
             Stale::Moved { owner, why } => {
-                format!(
-                    "{} {}: {why} since the plan was made",
-                    owner_kind(&owner),
-                    owner.name()
-                )
+                format!("{owner}: {why} since the plan was made")
             }
-            Stale::Differs { owner, difference } => format!(
-                "{} {}: {}",
-                owner_kind(&owner),
-                owner.name(),
-                plan_view::difference(&difference)
-            ),
+            Stale::Differs { owner, difference } => {
+                format!("{owner}: {}", plan_view::difference(&difference))
+            }
             Stale::Unobserved { owner } => {
-                format!(
-                    "{} {} cannot be observed now",
-                    owner_kind(&owner),
-                    owner.name()
-                )
+                format!("{owner} cannot be observed now")
             }
         }));
     }
@@ -208,7 +242,7 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
     };
     let lost: Vec<(String, Phase, String)> = selected
         .iter()
-        .zip(&live)
+        .zip(live)
         .filter_map(|(h, l)| {
             l.as_ref()
                 .err()
@@ -224,20 +258,12 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         remotes: &remotes,
         db_password: p.db_password.as_ref(),
         forks: args.forks,
-        interrupt: &interrupt,
+        interrupt,
         on_event: &on_event,
         release_tar: release_tar.as_deref(),
         unreachable: &lost,
     };
     let reports: Vec<HostReport> = rt.block_on(apply::apply(&run, &plan.resources));
-    drop(remotes);
-    rt.block_on(async {
-        for l in live.into_iter().flatten() {
-            if let Ok(conn) = Arc::try_unwrap(l.conn) {
-                conn.close().await;
-            }
-        }
-    });
     print_report(&reports, json);
     let failed = reports
         .iter()

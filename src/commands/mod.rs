@@ -1,7 +1,9 @@
 //! One file per subcommand, each with `run(args) -> Result<ExitStatus>`.
 
 pub mod apply;
+pub mod force_unlock;
 pub mod lab;
+mod locks;
 pub mod plan;
 pub mod render;
 pub mod validate;

@@ -16,7 +16,10 @@ pub(crate) fn live_plan(
     rt: &tokio::runtime::Runtime,
 ) -> Result<(Plan, Vec<Result<Live, RemoteError>>), Error> {
     let hosts = p.select(limit)?;
-    let live = rt.block_on(fleet::observe_all(p, &hosts, forks));
+    let live = rt.block_on(async {
+        let conns = fleet::connect(p, &hosts, forks).await;
+        fleet::observe_all(&hosts, conns).await
+    });
     let plan = fleet::make_plan(p, &hosts, &live);
     Ok((plan, live))
 }
@@ -79,13 +82,7 @@ pub fn run(args: &PlanArgs) -> Result<ExitStatus, Error> {
             out.display()
         );
     }
-    rt.block_on(async {
-        for l in live.into_iter().flatten() {
-            if let Ok(conn) = std::sync::Arc::try_unwrap(l.conn) {
-                conn.close().await;
-            }
-        }
-    });
+    rt.block_on(fleet::close(live));
     Ok(if unreachable > 0 {
         ExitStatus::Error
     } else if args.detailed_exitcode && !plan.is_empty() {

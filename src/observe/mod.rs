@@ -232,6 +232,13 @@ pub async fn observe(remote: &dyn Remote, desired: &HostState) -> Result<Observe
 /// Largest file whose contents are fetched for a diff.
 const DIFF_LIMIT: u64 = 256 * 1024;
 
+/// The script printing the contents of `paths` (those no larger than the diff limit).
+pub fn fetch_script(paths: &[String]) -> Script {
+    Script::new("fetch", include_str!("fetch.sh"))
+        .arg(DIFF_LIMIT.to_string())
+        .args(paths.iter().cloned())
+}
+
 /// Fetches the current contents of `paths`.
 pub async fn fetch_contents(
     remote: &dyn Remote,
@@ -240,10 +247,7 @@ pub async fn fetch_contents(
     if paths.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let script = Script::new("fetch", include_str!("fetch.sh"))
-        .arg(DIFF_LIMIT.to_string())
-        .args(paths.iter().cloned());
-    let out = remote.run(&script, b"").await?;
+    let out = remote.run(&fetch_script(paths), b"").await?;
     if !out.ok() {
         return Err(RemoteError::Script {
             host: remote.host().to_string(),

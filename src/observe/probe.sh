@@ -30,7 +30,7 @@ if [ -n "$units" ]; then
   # shellcheck disable=SC2086
   systemctl show -p UnitFileState,ActiveState,ActiveEnterTimestampMonotonic,MainPID -- $units 2>/dev/null | sed "s/^/svc${TAB}/" || true
 fi
-if [ -f "$PENDING" ]; then sed "s/^/pending${TAB}/" "$PENDING"; fi
+if [ -f "$PENDING" ]; then sed "s/^/pending${TAB}/" "$PENDING" || true; fi
 if [ -n "$root" ]; then
   l=$(readlink "$root/current" 2>/dev/null || true)
   printf 'release\t%s\n' "${l##*/}"

@@ -199,9 +199,16 @@ pub fn host_plan(
             database_changes(db, &facts, want_hash.as_deref(), schema, &mut changes);
         }
     }
-    let unit_changed = changes.iter().any(
-        |c| matches!(c, Change::File { path, .. } if path.starts_with("/etc/systemd/system/")),
-    );
+    // A unit file whose content changes (not only its mode or owner): its service restarts.
+    let changed_units: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::File { path, action, .. } if *action != FileAction::Attributes => path
+                .strip_prefix("/etc/systemd/system/")
+                .map(str::to_string),
+            _ => None,
+        })
+        .collect();
     for s in &desired.services {
         let facts: ServiceFacts = observed.services.get(&s.name).cloned().unwrap_or_default();
         let exists = !facts.enabled.is_empty() && facts.enabled != "not-found";
@@ -236,12 +243,7 @@ pub fn host_plan(
         } else if let Some((action, reason)) = notify.get(&s.name) {
             let mut action = *action;
             let mut reason = reason.clone();
-            if unit_changed
-                && s.name.ends_with(".service")
-                && changes
-                    .iter()
-                    .any(|c| matches!(c, Change::File { path, .. } if path.ends_with(&s.name)))
-            {
+            if s.name.ends_with(".service") && changed_units.contains(&s.name) {
                 action = Action::Restart;
                 reason = format!("its unit file changes ({reason})");
             }

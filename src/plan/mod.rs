@@ -63,6 +63,15 @@ pub enum Owner {
     Host { host: String, address: String },
 }
 
+/// `host web-01`: the owner as messages name it.
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owner::Host { host, .. } => write!(f, "host {host}"),
+        }
+    }
+}
+
 impl Owner {
     /// The owner's name, for messages and `--limit`.
     pub fn name(&self) -> &str {

@@ -1,5 +1,5 @@
 //! Where foobar-infra keeps its own things on a host. Every script gets these as shell
-//! variables of the same names (see `script::PROLOGUE`), so the paths are written once.
+//! variables of the same names (see `script::prologue`), so the paths are written once.
 
 /// The tool's records: lock, schema markers, pending actions, backups.
 pub const STATE_DIR: &str = "/var/lib/foobar-infra";

@@ -12,11 +12,6 @@ pub fn sh(value: &str) -> String {
     format!("'{}'", value.replace('\'', "'\\''"))
 }
 
-/// Several values, quoted and separated by spaces.
-pub fn words<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
-    values.into_iter().map(sh).collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,7 +23,6 @@ mod tests {
         assert_eq!(sh("it's"), "'it'\\''s'");
         assert_eq!(sh("$(rm -rf /)"), "'$(rm -rf /)'");
         assert_eq!(sh(""), "''");
-        assert_eq!(words(["x", "y z"]), "x 'y z'");
     }
 
     #[test]

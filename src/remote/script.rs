@@ -97,13 +97,11 @@ impl Script {
         s
     }
 
-    /// What goes on stdin: the script's length, the script, then `data`.
-    pub fn wire(&self, data: &[u8]) -> Vec<u8> {
+    /// What goes on stdin before the data: the script's length, then the script.
+    pub fn wire(&self) -> Vec<u8> {
         let text = self.text();
-        let mut out = Vec::with_capacity(text.len() + data.len() + 16);
-        out.extend_from_slice(format!("{}\n", text.len()).as_bytes());
+        let mut out = format!("{}\n", text.len()).into_bytes();
         out.extend_from_slice(text.as_bytes());
-        out.extend_from_slice(data);
         out
     }
 }
@@ -124,7 +122,8 @@ pub(crate) mod tests {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
-        let wire = script.wire(data);
+        let mut wire = script.wire();
+        wire.extend_from_slice(data);
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&wire);
         });

@@ -73,3 +73,55 @@ pub fn memberships(t: &Topology, h: &Host) -> Vec<LbMembership> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::HttpCheck;
+
+    fn reference() -> Topology {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/foobar.yaml");
+        let loaded =
+            crate::topology::load(crate::topology::read(&path).unwrap(), &|_| Some("x".into()));
+        loaded.topology.unwrap()
+    }
+
+    #[test]
+    fn each_web_host_knows_its_server_line_on_the_load_balancer() {
+        let t = reference();
+        let web = t.host("web-02").unwrap();
+        let m = memberships(&t, web);
+        assert_eq!(
+            m,
+            [LbMembership {
+                lb_host: "lb-01".into(),
+                backend: "web".into(),
+                server: "web-02".into(),
+                admin_socket: t.load_balancer.as_ref().unwrap().stats_socket.clone(),
+            }]
+        );
+        assert!(memberships(&t, t.host("db-01").unwrap()).is_empty());
+    }
+
+    #[test]
+    fn health_checks_follow_the_roles() {
+        let t = reference();
+        let web = health(&t, t.host("web-01").unwrap());
+        assert_eq!(
+            web,
+            [HealthCheck::Web(HttpCheck {
+                port: 80,
+                path: t.web.as_ref().unwrap().health_path.value.clone(),
+                host_header: "www.foobar.com".into(),
+            })]
+        );
+        assert_eq!(
+            health(&t, t.host("db-01").unwrap()),
+            [HealthCheck::Database]
+        );
+        assert!(matches!(
+            health(&t, t.host("lb-01").unwrap()).as_slice(),
+            [HealthCheck::LoadBalancer(HttpCheck { port: 80, .. })]
+        ));
+    }
+}

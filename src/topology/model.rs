@@ -78,8 +78,107 @@ pub struct SshSettings {
     pub known_hosts: Option<Sp<String>>,
     /// Run remote commands through `sudo -n`.
     pub become_: bool,
-    /// A jump host (`user@host:port`), as for `ssh -J`.
-    pub jump: Option<Sp<String>>,
+    /// A jump host (`[user@]host[:port]`) every connection goes through.
+    pub jump: Option<Sp<JumpHost>>,
+}
+
+/// `[user@]host[:port]`, each part checked: no value of it is ever read by a shell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JumpHost {
+    pub user: Option<String>,
+    /// A DNS name or an IP address (IPv6 without brackets).
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl std::fmt::Display for JumpHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(u) = &self.user {
+            write!(f, "{u}@")?;
+        }
+        if self.host.contains(':') {
+            write!(f, "[{}]", self.host)?;
+        } else {
+            f.write_str(&self.host)?;
+        }
+        if let Some(p) = self.port {
+            write!(f, ":{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl JumpHost {
+    /// Parses `[user@]host[:port]` (`[v6]:port` for IPv6 with a port). The user is a POSIX
+    /// user name, the host a DNS name or an IP address, the port 1-65535.
+    pub fn parse(text: &str) -> Result<JumpHost, &'static str> {
+        let (user, rest) = match text.split_once('@') {
+            Some((u, rest)) => (Some(u), rest),
+            None => (None, text),
+        };
+        if let Some(u) = user {
+            let mut chars = u.chars();
+            let first_ok = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+            let rest_ok = chars.all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.')
+            });
+            if !first_ok || !rest_ok || u.len() > 32 {
+                return Err(
+                    "the user must be a user name (a-z, 0-9, _ . -, starting with a letter or _)",
+                );
+            }
+        }
+        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+            let (addr, after) = v6
+                .split_once(']')
+                .ok_or("an IPv6 address needs its closing ]")?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p),
+                None if after.is_empty() => None,
+                None => return Err("only :PORT may follow [ADDRESS]"),
+            };
+            if addr.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err("[...] must hold an IPv6 address");
+            }
+            (addr, port)
+        } else if rest.parse::<std::net::Ipv6Addr>().is_ok() {
+            (rest, None)
+        } else {
+            match rest.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (rest, None),
+            }
+        };
+        let port = match port {
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or("the port must be a number from 1 to 65535")?,
+            ),
+            None => None,
+        };
+        let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+        let is_name = !host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !is_ip && !is_name {
+            return Err("the host must be a DNS name (letters, digits, - and .) or an IP address");
+        }
+        Ok(JumpHost {
+            user: user.map(str::to_string),
+            host: host.to_string(),
+            port,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

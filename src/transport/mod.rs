@@ -3,6 +3,8 @@
 //! a run. A [`Connection`] is a [`Remote`]: the script and its data travel on stdin, never in
 //! argv.
 
+pub mod jump;
+
 use crate::remote::script::BOOT;
 use crate::remote::{Output, Remote, RemoteError, Running, Script};
 use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
@@ -26,7 +28,7 @@ pub struct Target {
     pub port: u16,
     pub identity_file: Option<PathBuf>,
     pub known_hosts: Option<PathBuf>,
-    pub jump: Option<String>,
+    pub jump: Option<crate::topology::JumpHost>,
     /// Run scripts through `sudo -n`.
     pub become_: bool,
 }
@@ -38,7 +40,11 @@ pub struct Connection {
     slots: Semaphore,
 }
 
-fn builder(t: &Target, control_dir: &std::path::Path) -> SessionBuilder {
+fn builder(
+    t: &Target,
+    control_dir: &std::path::Path,
+    config: Option<&std::path::Path>,
+) -> SessionBuilder {
     let mut b = SessionBuilder::default();
     b.user(t.user.clone())
         .port(t.port)
@@ -52,8 +58,8 @@ fn builder(t: &Target, control_dir: &std::path::Path) -> SessionBuilder {
     if let Some(k) = &t.known_hosts {
         b.user_known_hosts_file(k);
     }
-    if let Some(j) = &t.jump {
-        b.jump_hosts([j]);
+    if let Some(c) = config {
+        b.config_file(c);
     }
     b
 }
@@ -78,9 +84,15 @@ fn error_text(e: &openssh::Error) -> String {
 /// fail at once: retrying cannot fix them.
 pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
     let control_dir = std::env::temp_dir();
+    // Read by ssh when the master starts; removed when this returns.
+    let config = jump::config_file(target).map_err(|e| RemoteError::Remote {
+        host: target.host.clone(),
+        detail: format!("cannot write the ssh configuration for the jump host: {e}"),
+    })?;
+    let config = config.as_ref().map(|f| f.path());
     let mut detail = String::new();
     for attempt in 0..=BACKOFF_MS.len() {
-        match builder(target, &control_dir)
+        match builder(target, &control_dir, config)
             .connect_mux(&target.address)
             .await
         {
@@ -98,6 +110,11 @@ pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
                     || detail.contains("No ED25519 host key is known")
                     || detail.contains("host key is known")
                 {
+                    if let Some(j) = &target.jump {
+                        detail.push_str(&format!(
+                            " (the connection goes through the jump host {j}, whose key is checked against the same known_hosts)"
+                        ));
+                    }
                     return Err(RemoteError::HostKey {
                         host: target.host.clone(),
                         address: target.address.clone(),
@@ -159,11 +176,13 @@ impl Connection {
         };
         let mut child = cmd.spawn().await.map_err(remote)?;
         let pipe = child.stdin().take();
-        let wire = script.wire(stdin);
+        let head = script.wire();
         let feed = async move {
             if let Some(mut p) = pipe {
                 // The script may exit before reading everything; its exit code says why.
-                let _ = p.write_all(&wire).await;
+                if p.write_all(&head).await.is_ok() {
+                    let _ = p.write_all(stdin).await;
+                }
                 let _ = p.shutdown().await;
             }
         };
@@ -220,6 +239,15 @@ pub async fn connect_all(
         })
         .collect();
     join_per_host(tasks, targets.iter().map(|t| t.host.as_str())).await
+}
+
+/// Closes connections no one else holds any more (the others close when dropped).
+pub async fn close_all(conns: impl IntoIterator<Item = Arc<Connection>>) {
+    for c in conns {
+        if let Ok(conn) = Arc::try_unwrap(c) {
+            conn.close().await;
+        }
+    }
 }
 
 /// Awaits one task per host, in order; a task that panicked becomes that host's error.

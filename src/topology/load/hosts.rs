@@ -134,6 +134,22 @@ pub(super) fn ssh(node: Option<&Node>, root: Span, d: &mut Decoder) -> SshSettin
         .get("become")
         .and_then(|n| d.bool(n, "ssh.become"))
         .unwrap_or(false);
-    s.jump = f.get("jump").and_then(|n| d.name(n, "ssh.jump"));
+    s.jump = f.get("jump").and_then(|n| d.name(n, "ssh.jump")).and_then(|j| {
+        match JumpHost::parse(&j.value) {
+            Ok(host) => Some(Sp::new(host, j.span)),
+            Err(why) => {
+                d.push(
+                    Problem::error(
+                        "topology::invalid-value",
+                        j.span,
+                        format!("ssh.jump: `{}` is not [user@]host[:port]", j.value),
+                    )
+                    .label(why)
+                    .help("write it like deploy@bastion.example.com:22 (a user name, a DNS name or IP address, a port)"),
+                );
+                None
+            }
+        }
+    });
     s
 }
