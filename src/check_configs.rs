@@ -182,10 +182,9 @@ fn jobs_for(h: &HostState, root: &Path) -> std::io::Result<Vec<Job>> {
             strip: strip.clone(),
         };
         match f.validate {
-            Some(Validator::Haproxy) => jobs.push(job(
-                "haproxy",
-                vec!["-c".into(), "-q".into(), "-f".into(), path],
-            )),
+            Some(Validator::Haproxy) => {
+                jobs.push(job("haproxy", vec!["-c".into(), "-f".into(), path]))
+            }
             Some(Validator::Nginx) if !nginx_done => {
                 nginx_done = true;
                 let main = nginx_main(h, root)?;

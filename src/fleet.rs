@@ -172,7 +172,7 @@ pub async fn observe_all(
                     .files
                     .iter()
                     .filter(|f| !f.sensitive)
-                    .filter(|f| matches!(observed.files.get(&f.path), Some(Some(l)) if l.sha256 != f.sha256))
+                    .filter(|f| matches!(observed.files.get(&f.path), Some(Some(l)) if l.sha256 != f.sha256 && l.not_regular.is_none()))
                     .map(|f| f.path.clone())
                     .collect();
                 observed.contents = observe::fetch_contents(conn.as_ref(), &differing).await?;

@@ -1,5 +1,6 @@
 //! The application's files as one content-addressed release: a hash over every path, its
-//! executable bit and its content, so the same files always make the same release.
+//! executable bit, whether others may read it, and its content, so the same files always make
+//! the same release.
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,8 @@ pub struct Entry {
     pub rel: String,
     pub path: PathBuf,
     pub executable: bool,
+    /// Not readable by others here: not readable by others on the hosts either.
+    pub private: bool,
     pub size: u64,
 }
 
@@ -51,6 +54,7 @@ pub fn scan(root: &Path) -> std::io::Result<Manifest> {
                     rel,
                     path,
                     executable: is_executable(&meta),
+                    private: is_private(&meta),
                     size: meta.len(),
                 });
             }
@@ -60,7 +64,7 @@ pub fn scan(root: &Path) -> std::io::Result<Manifest> {
     let mut hasher = Sha256::new();
     for e in &entries {
         hasher.update(e.rel.as_bytes());
-        hasher.update([0, u8::from(e.executable)]);
+        hasher.update([0, u8::from(e.executable) | (u8::from(e.private) << 1)]);
         hasher.update(e.size.to_le_bytes());
         hasher.update(std::fs::read(&e.path)?);
     }
@@ -83,6 +87,17 @@ fn is_executable(_: &std::fs::Metadata) -> bool {
     false
 }
 
+#[cfg(unix)]
+fn is_private(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o004 == 0
+}
+
+#[cfg(not(unix))]
+fn is_private(_: &std::fs::Metadata) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +112,19 @@ mod tests {
         assert_eq!(first.entries.len(), 2);
         assert_eq!(scan(a.path()).unwrap().sha256, first.sha256);
         std::fs::write(a.path().join("app.py"), "x = 2\n").unwrap();
-        assert_ne!(scan(a.path()).unwrap().sha256, first.sha256);
+        let second = scan(a.path()).unwrap();
+        assert_ne!(second.sha256, first.sha256);
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            a.path().join("app.py"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        let private = scan(a.path()).unwrap();
+        assert!(private.entries[0].private);
+        assert_ne!(
+            private.sha256, second.sha256,
+            "who may read a file is part of a release"
+        );
     }
 }

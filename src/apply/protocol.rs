@@ -3,7 +3,6 @@
 //! `EXIT_*` variables made from [`Exit`], so each number is written once.
 
 use crate::desired::{File, Validator};
-use crate::plan::ServiceAction;
 
 /// Exit codes with a meaning of their own (anything else: a command failed under `set -e`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,18 +121,6 @@ impl Checker {
             Checker::Mysql => "mysql",
             Checker::NamedConf => "named-conf",
             Checker::NamedZone => "named-zone",
-        }
-    }
-}
-
-impl ServiceAction {
-    /// The action as `service_do` in `sh/lib.sh` takes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceAction::Enable => "enable",
-            ServiceAction::Start => "start",
-            ServiceAction::Reload => "reload",
-            ServiceAction::Restart => "restart",
         }
     }
 }

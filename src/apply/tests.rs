@@ -152,6 +152,7 @@ fn file_change(h: &HostState) -> ResourcePlan {
                 diff: None,
                 mode: None,
                 owner: None,
+                replaces: None,
             },
             Change::Service {
                 name: h.services[0].name.clone(),

@@ -234,7 +234,7 @@ fn locked_run(
                 .any(|c| matches!(c, crate::plan::Change::Release { .. })) =>
         {
             Some(
-                apply::bundle::release(std::path::Path::new(&r.source), &r.sha256)
+                apply::bundle::release(std::path::Path::new(&r.source), &r.sha256, &r.owner)
                     .map_err(Error::Usage)?,
             )
         }

@@ -14,6 +14,10 @@ pub struct FileFacts {
     pub mode: u32,
     pub owner: String,
     pub group: String,
+    /// What is at the path when it is not a regular file (`symbolic link`, `directory`...):
+    /// never read or followed, only replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_regular: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +125,7 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
             ["user", name] => {
                 o.users.insert(name.to_string(), true);
             }
-            ["stat", path, mode, owner, group] => {
+            ["stat", path, mode, owner, group, kind] => {
                 let e = o
                     .files
                     .entry(path.to_string())
@@ -130,6 +134,7 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
                 e.mode = u32::from_str_radix(mode, 8).unwrap_or(0);
                 e.owner = owner.to_string();
                 e.group = group.to_string();
+                e.not_regular = (!kind.starts_with("regular")).then(|| kind.to_string());
             }
             ["sha", line] => {
                 if let Some((hash, path)) = line.split_once("  ") {

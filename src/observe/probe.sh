@@ -19,11 +19,18 @@ for u in $users; do
   if getent passwd "$u" >/dev/null; then printf 'user\t%s\n' "$u"; fi
 done
 if [ -n "$files" ]; then
-  # One stat and one sha256sum for all files; missing files simply print nothing.
+  # One stat for all files (of the path itself: a link is not followed); one sha256sum for the
+  # regular files among them. Missing files print nothing.
   # shellcheck disable=SC2086
-  stat -c "stat${TAB}%n${TAB}%a${TAB}%U${TAB}%G" -- $files 2>/dev/null || true
-  # shellcheck disable=SC2086
-  sha256sum -- $files 2>/dev/null | sed "s/^/sha${TAB}/" || true
+  stat -c "stat${TAB}%n${TAB}%a${TAB}%U${TAB}%G${TAB}%F" -- $files 2>/dev/null || true
+  regular=''
+  for f in $files; do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then regular="$regular$f$NL"; fi
+  done
+  if [ -n "$regular" ]; then
+    # shellcheck disable=SC2086
+    sha256sum -- $regular 2>/dev/null | sed "s/^/sha${TAB}/" || true
+  fi
 fi
 if [ -n "$units" ]; then
   # One systemctl for all units: one block per unit, in argument order, blank-line separated.
@@ -39,8 +46,13 @@ if [ -n "$db" ]; then
   if command -v mysql >/dev/null 2>&1 && mysql -N -B -r -e 'SELECT 1' >/dev/null 2>&1; then
     printf 'dbrunning\n'
     mysql -N -B -r -e "SELECT CONCAT('dbexists\t', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='$db'; SELECT CONCAT_WS('\t', 'dbuser', Host, HEX(authentication_string)) FROM mysql.user WHERE User='$dbuser'"
+    # An account host is whatever the server holds (a netmask, a quote...): it is escaped for
+    # SQL, and printed by printf, never put into a sed expression.
     for h in $(mysql -N -B -r -e "SELECT Host FROM mysql.user WHERE User='$dbuser'"); do
-      mysql -N -B -r -e "SHOW GRANTS FOR '$dbuser'@'$h'" | sed "s/^/grant${TAB}$h${TAB}/"
+      hq=$(printf '%s' "$h" | sed -e 's/\\/\\\\/g' -e "s/'/''/g")
+      mysql -N -B -r -e "SHOW GRANTS FOR '$dbuser'@'$hq'" | while IFS= read -r g; do
+        printf 'grant\t%s\t%s\n' "$h" "$g"
+      done
     done
   fi
   if [ -f "$STATE_DIR/schema-$db.sha256" ]; then

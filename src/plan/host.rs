@@ -138,17 +138,23 @@ pub fn host_plan(
         let diff = match (&live, f.sensitive, action) {
             (_, true, _) | (_, _, FileAction::Attributes) => None,
             (None, false, _) => Some(unified_diff(&f.path, "", &f.content)),
+            // Nothing is read through a link: the file is shown as new.
+            (Some(l), false, _) if l.not_regular.is_some() => {
+                Some(unified_diff(&f.path, "", &f.content))
+            }
             (Some(_), false, _) => observed
                 .contents
                 .get(&f.path)
                 .map(|old| unified_diff(&f.path, old, &f.content)),
         };
-        let mode = live
-            .as_ref()
+        // A link (or anything but a regular file) is replaced whole: its mode and owner are not
+        // the file's.
+        let replaces = live.as_ref().and_then(|l| l.not_regular.clone());
+        let regular = live.as_ref().filter(|l| l.not_regular.is_none());
+        let mode = regular
             .filter(|l| l.mode != f.mode)
             .map(|l| (format!("{:04o}", l.mode), format!("{:04o}", f.mode)));
-        let owner = live
-            .as_ref()
+        let owner = regular
             .filter(|l| l.owner != f.owner || l.group != f.group)
             .map(|l| {
                 (
@@ -180,6 +186,7 @@ pub fn host_plan(
             diff,
             mode,
             owner,
+            replaces,
         });
     }
     if let Some(db) = &desired.database {

@@ -123,6 +123,7 @@ fn observed(h: &HostState, has: bool, unit: ServiceFacts) -> Observed {
         mode: f.mode,
         owner: f.owner.clone(),
         group: f.group.clone(),
+        not_regular: None,
     };
     let mut granted = PRIVILEGES.map(String::from).to_vec();
     granted.sort();
@@ -207,6 +208,7 @@ fn file_change(path: &str, action: FileAction, diff: Option<String>, m: Pair, o:
         diff,
         mode: m,
         owner: o,
+        replaces: None,
     }
 }
 
@@ -391,6 +393,37 @@ fn only_its_own_unit_file_changing_in_content_restarts_a_service() {
     assert_eq!(
         services(changes(&other, &o)),
         [svc(&other.services[0].name, Svc::Reload, owed)]
+    );
+}
+
+#[test]
+fn a_link_at_a_managed_path_is_replaced_never_read() {
+    let h = host(&[Role::Web]);
+    let mut o = matching(&h);
+    let link = drift(&mut o, NGINX);
+    link.sha256 = String::new();
+    link.mode = 0o777;
+    link.not_regular = Some("symbolic link".into());
+    // Contents fetched through the link would be a secret in the diff: none is used.
+    o.contents.insert(NGINX.into(), "root:$6$hash:...".into());
+    let mut c = changes(&h, &o);
+    c.retain(|c| matches!(c, Change::File { .. }));
+    let Some(Change::File {
+        action,
+        diff,
+        mode,
+        replaces,
+        ..
+    }) = c.first()
+    else {
+        panic!("{c:?}");
+    };
+    assert_eq!(*action, Update);
+    assert_eq!(replaces.as_deref(), Some("symbolic link"));
+    assert!(mode.is_none(), "a link's mode is not the file's");
+    assert!(
+        diff.as_deref().is_none_or(|d| !d.contains("$6$")),
+        "nothing read through the link shows"
     );
 }
 

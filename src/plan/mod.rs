@@ -106,6 +106,18 @@ pub enum ServiceAction {
     Restart,
 }
 
+impl ServiceAction {
+    /// The action's word, as plans show it and the remote scripts take it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceAction::Enable => "enable",
+            ServiceAction::Start => "start",
+            ServiceAction::Reload => "reload",
+            ServiceAction::Restart => "restart",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
@@ -132,6 +144,10 @@ pub enum Change {
         mode: Option<(String, String)>,
         #[serde(skip_serializing_if = "Option::is_none")]
         owner: Option<(String, String)>,
+        /// What stands at the path instead of a file (`symbolic link`...): replaced, never
+        /// followed or read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replaces: Option<String>,
     },
     Database {
         action: DbAction,

@@ -85,6 +85,7 @@ pub fn first_difference(saved: &[Change], now: &[Change]) -> Option<Difference> 
             sensitive,
             mode,
             owner,
+            replaces,
             ..
         } => Change::File {
             path: path.clone(),
@@ -93,6 +94,7 @@ pub fn first_difference(saved: &[Change], now: &[Change]) -> Option<Difference> 
             diff: None,
             mode: mode.clone(),
             owner: owner.clone(),
+            replaces: replaces.clone(),
         },
         other => other.clone(),
     };

@@ -146,6 +146,7 @@ pub fn render(
         {
             r.dns(dns)?;
         }
+        mark_secret_holders(&mut state, secrets.db_password());
         hosts.push(state);
     }
     Ok(Desired {
@@ -153,6 +154,26 @@ pub fn render(
         hosts,
         dns: view::zone(t),
     })
+}
+
+/// Shortest secret looked for in rendered files: a shorter one would match ordinary text.
+const SECRET_MIN_LEN: usize = 4;
+
+/// Any file that holds the secret's value (or its placeholder), whatever its template or path,
+/// is sensitive: never diffed, never hashed into a saved plan, and not readable by others on the
+/// host (a template override that writes the password into a 0644 file gets 0640).
+fn mark_secret_holders(state: &mut HostState, secret: &str) {
+    if secret.len() < SECRET_MIN_LEN {
+        return;
+    }
+    for f in state
+        .files
+        .iter_mut()
+        .filter(|f| f.content.contains(secret))
+    {
+        f.sensitive = true;
+        f.mode &= !0o007;
+    }
 }
 
 /// Renders the zone data on its own (for `render`, whether or not a host serves it).

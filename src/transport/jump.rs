@@ -14,11 +14,14 @@ fn token_safe(s: &str) -> String {
     s.replace('%', "%%")
 }
 
-/// The ProxyCommand reaching `target` through its jump host.
-pub fn proxy_command(target: &Target) -> Option<String> {
+/// The ProxyCommand reaching `target` through its jump host; the hop's own errors go to `log`
+/// (ssh gives a ProxyCommand no other place to say why it failed).
+pub fn proxy_command(target: &Target, log: &std::path::Path) -> Option<String> {
     let jump = target.jump.as_ref()?;
     let mut words: Vec<String> = vec![
         "ssh".into(),
+        "-E".into(),
+        log.display().to_string(),
         "-o".into(),
         "BatchMode=yes".into(),
         "-o".into(),
@@ -51,23 +54,41 @@ pub fn proxy_command(target: &Target) -> Option<String> {
     command.push("'[%h]:%p'".into());
     command.push("--".into());
     command.push(token_safe(&sh(&jump.host)));
-    Some(format!("exec {}", command.join(" ")))
+    // ssh itself runs it as `exec COMMAND` through /bin/sh.
+    Some(command.join(" "))
 }
 
-/// The ssh config file for a connection through a jump host: the ProxyCommand first (the first
-/// value ssh reads wins), then the user's and the system's configuration.
-pub fn config_file(target: &Target) -> std::io::Result<Option<tempfile::NamedTempFile>> {
-    let Some(command) = proxy_command(target) else {
+/// A connection's ssh configuration through its jump host, in a private folder removed on drop.
+pub struct JumpConfig {
+    dir: tempfile::TempDir,
+}
+
+impl JumpConfig {
+    /// The ssh config file: the ProxyCommand first (the first value ssh reads wins), then the
+    /// user's and the system's configuration.
+    pub fn config(&self) -> std::path::PathBuf {
+        self.dir.path().join("config")
+    }
+
+    /// What the hop said, if anything (why it could not connect).
+    pub fn hop_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("hop.log")).unwrap_or_default()
+    }
+}
+
+pub fn config_file(target: &Target) -> std::io::Result<Option<JumpConfig>> {
+    let dir = tempfile::Builder::new()
+        .prefix(".foobar-infra-ssh-")
+        .tempdir()?;
+    let Some(command) = proxy_command(target, &dir.path().join("hop.log")) else {
         return Ok(None);
     };
-    let mut f = tempfile::Builder::new()
-        .prefix(".foobar-infra-ssh-")
-        .tempfile()?;
+    let mut f = std::fs::File::create(dir.path().join("config"))?;
     writeln!(f, "ProxyCommand {command}")?;
     writeln!(f, "Include ~/.ssh/config")?;
     writeln!(f, "Include /etc/ssh/ssh_config")?;
     f.flush()?;
-    Ok(Some(f))
+    Ok(Some(JumpConfig { dir }))
 }
 
 #[cfg(test)]
@@ -90,10 +111,14 @@ mod tests {
 
     #[test]
     fn the_hop_checks_keys_as_strictly_as_the_connection() {
-        let c = proxy_command(&target("ops@bastion.example.com:2222")).unwrap();
+        let c = proxy_command(
+            &target("ops@bastion.example.com:2222"),
+            "/t/hop.log".as_ref(),
+        )
+        .unwrap();
         assert_eq!(
             c,
-            "exec ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -o \
+            "ssh -E /t/hop.log -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -o \
              UserKnownHostsFile=/state/known_hosts -o IdentitiesOnly=yes -i '/keys/100%% id' -l ops \
              -p 2222 \
              -W '[%h]:%p' -- bastion.example.com"

@@ -89,10 +89,10 @@ pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
         host: target.host.clone(),
         detail: format!("cannot write the ssh configuration for the jump host: {e}"),
     })?;
-    let config = config.as_ref().map(|f| f.path());
+    let config_path = config.as_ref().map(|c| c.config());
     let mut detail = String::new();
     for attempt in 0..=BACKOFF_MS.len() {
-        match builder(target, &control_dir, config)
+        match builder(target, &control_dir, config_path.as_deref())
             .connect_mux(&target.address)
             .await
         {
@@ -105,6 +105,14 @@ pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
             }
             Err(e) => {
                 detail = error_text(&e);
+                if let Some(hop) = config.as_ref().map(|c| c.hop_log())
+                    && !hop.trim().is_empty()
+                {
+                    detail = format!(
+                        "{detail} (jump host: {})",
+                        hop.split_whitespace().collect::<Vec<_>>().join(" ")
+                    );
+                }
                 if detail.contains("Host key verification failed")
                     || detail.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
                     || detail.contains("No ED25519 host key is known")

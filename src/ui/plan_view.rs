@@ -1,6 +1,6 @@
 //! A plan as people read it: per host, in order, each change with its diff, then the summary.
 
-use crate::plan::{Change, DbAction, Difference, FileAction, Owner, Plan, ServiceAction};
+use crate::plan::{Change, DbAction, Difference, FileAction, Owner, Plan};
 
 struct Paint {
     on: bool,
@@ -81,8 +81,12 @@ fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
             diff,
             mode,
             owner,
+            replaces,
         } => {
             let mut head = format!("{} file {path}", mark(*action == FileAction::Create));
+            if let Some(what) = replaces {
+                head.push_str(&format!(" (replaces a {what}: never followed or read)"));
+            }
             if *action == FileAction::Attributes {
                 head.push_str(" (attributes only)");
             }
@@ -124,12 +128,7 @@ fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
             action,
             reason,
         } => {
-            let verb = match action {
-                ServiceAction::Enable => "enable",
-                ServiceAction::Start => "start",
-                ServiceAction::Reload => "reload",
-                ServiceAction::Restart => "restart",
-            };
+            let verb = action.as_str();
             vec![format!(
                 "{} service {name}: {verb} ({reason})",
                 p.service("*")

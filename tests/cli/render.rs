@@ -42,6 +42,45 @@ fn secrets_are_redacted_and_sensitive_files_marked() {
     assert!(!env.content.contains("test-only-password"));
 }
 
+/// A template override that writes the password into a file the templates do not mark: the
+/// file is sensitive by its content (no diff, no hash in saved plans) and not world-readable.
+#[test]
+fn a_file_holding_the_secret_is_sensitive_whatever_its_template() {
+    let loaded = load("examples/foobar.yaml");
+    let t = loaded.topology.as_ref().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
+    std::fs::write(
+        dir.path().join("nginx/site.conf.tera"),
+        "# leaked: {{ db.password }}\nserver { listen {{ web.listen }}; }\n",
+    )
+    .unwrap();
+    let tera = render::templates::load(Some(dir.path())).unwrap();
+    let secret = foobar_infra::secret::Secret::new("a-long-test-password");
+    let desired = render::render(
+        t,
+        &loaded.source,
+        &tera,
+        &Secrets::Resolved {
+            db_password: secret,
+        },
+    )
+    .unwrap();
+    let site = desired
+        .host("web-01")
+        .unwrap()
+        .file("/etc/nginx/conf.d/foobar.conf")
+        .unwrap();
+    assert!(site.sensitive);
+    assert_eq!(site.mode & 0o007, 0, "not readable by others");
+    let nginx = desired
+        .host("web-01")
+        .unwrap()
+        .file("/etc/nginx/nginx.conf")
+        .unwrap();
+    assert!(!nginx.sensitive, "files without the secret are not hidden");
+}
+
 #[test]
 fn render_writes_every_host_and_a_manifest() {
     let out = tempfile::tempdir().unwrap();

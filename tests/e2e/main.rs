@@ -9,3 +9,4 @@ mod support;
 mod apply;
 mod plan;
 mod secrets;
+mod security;

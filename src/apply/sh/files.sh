@@ -2,8 +2,11 @@
 # nginx.conf that includes the staged files), $2 the service actions the swap owes (`UNIT ACTION`
 # lines), then six arguments a file: KIND (content|attrs) PATH OWNER GROUP MODE CHECKER.
 # stdin: a tar of the staged files (PATH.foobar-new) and the Nginx check copy.
-# Stages each file next to its target, sets owner and mode, checks each with its service's own
-# checker, and only when all pass records what is owed, backs up and renames them into place.
+# Stages each file next to its target (tar sets owner and mode on the files it creates itself:
+# nothing is chowned or chmodded by path, through a link someone put there), checks each with its
+# service's own checker, and only when all pass records what is owed, backs up and renames them
+# into place. A symbolic link at a managed path is replaced, never followed: the backup keeps the
+# link itself, and the rename replaces the link, not what it points at.
 # Prints `invalid<TAB>PATH<TAB>CHECKER` and the checker's output when one fails (nothing is
 # swapped, exit EXIT_INVALID), `swapped<TAB>PATH<TAB>backup|new` after each rename, and
 # `attrs<TAB>PATH` for a file whose owner and mode only were set.
@@ -37,18 +40,14 @@ make_dir() {
   if [ "$1" = content ]; then
     has_content=1
     mkdir -p "$(dirname "$2")"
+    rm -f -- "$2$STAGED"
   fi
 }
 each_file make_dir "$@"
-if [ "$has_content" = 1 ]; then tar -x -C / --no-same-owner --no-overwrite-dir; fi
-
-own_staged() {
-  if [ "$1" = content ]; then
-    chown "$3:$4" "$2$STAGED"
-    chmod "$5" "$2$STAGED"
-  fi
-}
-each_file own_staged "$@"
+if [ "$has_content" = 1 ]; then
+  rm -f -- "$NGINX_CHECK"
+  tar -x -C / --same-owner --same-permissions --no-overwrite-dir
+fi
 
 # run_check PATH CHECKER COMMAND...: the command, or the failure report and EXIT_INVALID.
 run_check() {
@@ -72,7 +71,7 @@ check() {
   s=$2$STAGED
   case $6 in
     none) ;;
-    haproxy) run_check "$2" 'haproxy -c' haproxy -c -q -f "$s" ;;
+    haproxy) run_check "$2" 'haproxy -c' haproxy -c -f "$s" ;;
     mysql) run_check "$2" mariadbd mysql_check "$s" ;;
     named-conf) run_check "$2" named-checkconf named-checkconf "$s" ;;
     named-zone)
@@ -90,20 +89,24 @@ owe "$owed"
 # Backed up before, reported after: a `swapped` line means the rename happened.
 swap() {
   if [ "$1" != content ]; then return 0; fi
-  if [ -e "$2" ]; then
+  if [ -e "$2" ] || [ -L "$2" ]; then
     mkdir -p "$BACKUP_DIR$(dirname "$2")"
-    cp -p "$2" "$BACKUP_DIR$2"
+    cp -pP --remove-destination "$2" "$BACKUP_DIR$2"
     b=backup
   else
     b=new
   fi
-  mv -f "$2$STAGED" "$2"
+  mv -fT "$2$STAGED" "$2"
   printf 'swapped\t%s\t%s\n' "$2" "$b"
 }
 each_file swap "$@"
 set_attrs() {
   if [ "$1" = attrs ]; then
-    chown "$3:$4" "$2"
+    if [ -L "$2" ] || [ ! -f "$2" ]; then
+      echo "$2 is no longer a plain file: plan again"
+      exit 1
+    fi
+    chown -h "$3:$4" "$2"
     chmod "$5" "$2"
     printf 'attrs\t%s\n' "$2"
   fi

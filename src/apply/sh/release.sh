@@ -6,7 +6,7 @@ root=$1 rel=$2
 mkdir -p "$root/releases"
 if [ ! -d "$root/releases/$rel" ]; then
   tmp=$(mktemp -d "$root/releases/.incoming.XXXXXX")
-  tar -x -C "$tmp" --no-same-owner
+  tar -x -C "$tmp" --same-owner --same-permissions
   chmod 755 "$tmp"
   mv -T "$tmp" "$root/releases/$rel"
 else

@@ -7,8 +7,8 @@ root=$1 from=$2 daemon_reload=$3 n=$4
 shift 4
 while [ "$n" -gt 0 ]; do
   if [ "$1" = backup ]; then
-    cp -p "$BACKUP_DIR$2" "$2$STAGED"
-    mv -f "$2$STAGED" "$2"
+    cp -pP --remove-destination "$BACKUP_DIR$2" "$2$STAGED"
+    mv -fT "$2$STAGED" "$2"
   else
     rm -f "$2"
   fi
