@@ -5,5 +5,6 @@ mod support;
 
 mod configs;
 mod fuzz;
+mod hostile;
 mod render;
 mod validate;

@@ -1,7 +1,10 @@
 //! The `app` section, its listen address, its packages and its default name.
 
+use super::grammar::{
+    APP_SOCKET, APP_USER, COMMAND, INVALID_VALUE, LOCAL_PATH, PHP_VERSION, PYTHON_ENTRY,
+    RELEASE_PATH, env_name, printable_line, shown,
+};
 use super::hosts::valid_hostname;
-use super::paths::abs_path;
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -48,7 +51,7 @@ fn listen(node: &Node, d: &mut Decoder) -> Option<Sp<Listen>> {
             span: s.span,
             value: Value::Str(path.to_string()),
         };
-        let p = abs_path(&n, "app.listen socket", d)?;
+        let p = APP_SOCKET.read(&n, "app.listen socket", d)?;
         return Some(Sp::new(Listen::Unix(p.value), s.span));
     }
     let parsed = s
@@ -69,7 +72,10 @@ fn listen(node: &Node, d: &mut Decoder) -> Option<Sp<Listen>> {
                 Problem::error(
                     "topology::invalid-value",
                     s.span,
-                    format!("app.listen: `{}` is not ADDRESS:PORT or unix:PATH", s.value),
+                    format!(
+                        "app.listen: `{}` is not ADDRESS:PORT or unix:PATH",
+                        shown(&s.value)
+                    ),
                 )
                 .label("not a listen address")
                 .help("write 127.0.0.1:8000, a bare port, or unix:/run/foobar/app.sock"),
@@ -107,7 +113,7 @@ pub(super) fn app(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<A
             Problem::error(
                 "topology::invalid-name",
                 name.span,
-                format!("app.name `{}` is not a valid name", name.value),
+                format!("app.name `{}` is not a valid name", shown(&name.value)),
             )
             .label("letters, digits and '-' only")
             .help("it names the systemd unit and the directory under /srv"),
@@ -117,7 +123,9 @@ pub(super) fn app(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<A
         .get("kind")
         .and_then(|n| d.choice(n, "app.kind", &AppKind::ALL))
         .unwrap_or(Sp::new(AppKind::Gunicorn, f.node.span));
-    let command = f.get("command").and_then(|n| d.name(n, "app.command"));
+    let command = f
+        .get("command")
+        .and_then(|n| COMMAND.read(n, "app.command", d));
     if kind.value == AppKind::Command && command.is_none() && f.get("command").is_none() {
         d.push(
             Problem::error(
@@ -131,41 +139,12 @@ pub(super) fn app(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<A
     }
     let environment = f
         .get("environment")
-        .and_then(|n| d.any_map(n, "app.environment"))
-        .map(|env| {
-            env.entries()
-                .filter_map(|(k, kn, v)| {
-                    let valid = !k.is_empty()
-                        && !k.starts_with(|c: char| c.is_ascii_digit())
-                        && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                    if !valid {
-                        d.push(
-                            Problem::error(
-                                "topology::invalid-name",
-                                kn.span,
-                                format!("`{k}` is not a valid environment variable name"),
-                            )
-                            .label("letters, digits and '_' only"),
-                        );
-                        return None;
-                    }
-                    let value = d.string(v, &format!("app.environment.{k}"))?;
-                    if value.contains('\n') {
-                        d.push(
-                            Problem::error(
-                                "topology::invalid-value",
-                                value.span,
-                                format!("app.environment.{k} spans several lines"),
-                            )
-                            .label("one line only"),
-                        );
-                        return None;
-                    }
-                    Some((Sp::new(k.to_string(), kn.span), value))
-                })
-                .collect()
-        })
+        .map(|n| environment(n, d))
         .unwrap_or_default();
+    let user = f.get("user").and_then(|n| APP_USER.read(n, "app.user", d));
+    if f.get("user").is_none() {
+        check_default_user(&name, d);
+    }
     let default_listen = match kind.value {
         AppKind::PhpFpm => Listen::Unix(format!("/run/php/{}.sock", name.value)),
         _ => Listen::Tcp {
@@ -185,29 +164,104 @@ pub(super) fn app(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<A
             .map_or(2, |w| w.value),
         module: f
             .get("module")
-            .and_then(|n| d.name(n, "app.module"))
+            .and_then(|n| PYTHON_ENTRY.read(n, "app.module", d))
             .unwrap_or_else(|| Sp::new("app:application".into(), f.node.span)),
         command,
         script: f
             .get("script")
-            .and_then(|n| d.name(n, "app.script"))
+            .and_then(|n| RELEASE_PATH.read(n, "app.script", d))
             .map_or_else(|| "index.php".into(), |s| s.value),
         php_version: f
             .get("php_version")
-            .and_then(|n| d.name(n, "app.php_version"))
+            .and_then(|n| PHP_VERSION.read(n, "app.php_version", d))
             .map_or_else(|| "8.2".into(), |s| s.value),
         environment,
-        source: f.get("source").and_then(|n| d.name(n, "app.source")),
+        source: f
+            .get("source")
+            .and_then(|n| LOCAL_PATH.read(n, "app.source", d)),
         packages: f
             .get("packages")
             .map(|n| d.list(n, |d, n| package_name(n, d)))
             .unwrap_or_default(),
-        user: f
-            .get("user")
-            .and_then(|n| d.name(n, "app.user"))
-            .unwrap_or_else(|| name.clone()),
+        user: user.unwrap_or_else(|| name.clone()),
         name,
     })
+}
+
+/// `app.environment`: names as for a shell, values one line of printable text.
+fn environment(node: &Node, d: &mut Decoder) -> Vec<(Sp<String>, Sp<String>)> {
+    let Some(env) = d.any_map(node, "app.environment") else {
+        return Vec::new();
+    };
+    env.entries()
+        .filter_map(|(k, kn, v)| {
+            if env_name(k).is_err() {
+                d.push(
+                    Problem::error(
+                        "topology::invalid-name",
+                        kn.span,
+                        format!("`{}` is not a valid environment variable name", shown(k)),
+                    )
+                    .label("letters, digits and '_' only"),
+                );
+                return None;
+            }
+            let value = d.string(v, &format!("app.environment.{k}"))?;
+            if value.contains('\n') {
+                d.push(
+                    Problem::error(
+                        INVALID_VALUE,
+                        value.span,
+                        format!("app.environment.{k} spans several lines"),
+                    )
+                    .label("one line only"),
+                );
+                return None;
+            }
+            if let Err(reason) = printable_line(&value) {
+                d.push(
+                    Problem::error(
+                        INVALID_VALUE,
+                        value.span,
+                        format!("app.environment.{k} contains a control character"),
+                    )
+                    .label(reason)
+                    .help(
+                        "environment values are one line of printable text (no tab, carriage \
+                         return or NUL); quotes, '\\' and '$' are fine: they are escaped",
+                    ),
+                );
+                return None;
+            }
+            Some((Sp::new(k.to_string(), kn.span), value))
+        })
+        .collect()
+}
+
+/// Without `app.user` the application runs as `app.name`, which must then be a user name too.
+fn check_default_user(name: &Sp<String>, d: &mut Decoder) {
+    // An invalid app.name is reported on its own.
+    if !valid_hostname(&name.value) {
+        return;
+    }
+    let Err(reason) = (APP_USER.check)(&name.value) else {
+        return;
+    };
+    d.push(
+        Problem::error(
+            INVALID_VALUE,
+            name.span,
+            format!(
+                "app.user is not set, and app.name `{}` is not a system user name",
+                name.value
+            ),
+        )
+        .label(reason)
+        .help(
+            "set app.user to an unprivileged user: a lower-case name of at most 31 characters \
+             (letters, digits, '_' and '-', starting with a letter or '_'), e.g. `foobar`",
+        ),
+    );
 }
 
 /// A Debian package name.

@@ -1,5 +1,6 @@
 //! The `hosts` and `ssh` sections.
 
+use super::grammar::{SSH_FILE, SSH_USER, shown};
 use crate::diagnostic::{Problem, Span};
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -12,13 +13,13 @@ pub(super) fn hosts(node: &Node, d: &mut Decoder) -> Vec<Host> {
     };
     let mut out = Vec::new();
     for (name, key, value) in map.entries() {
-        let what = format!("host `{name}`");
+        let what = format!("host `{}`", shown(name));
         if !valid_hostname(name) {
             d.push(
                 Problem::error(
                     "topology::invalid-name",
                     key.span,
-                    format!("`{name}` is not a valid host name"),
+                    format!("`{}` is not a valid host name", shown(name)),
                 )
                 .label("invalid host name")
                 .help(
@@ -71,7 +72,7 @@ pub(super) fn hosts(node: &Node, d: &mut Decoder) -> Vec<Host> {
             .get("ssh")
             .and_then(|n| d.map(n, &format!("{what} ssh"), &["user", "port"]))
         {
-            ssh_user = s.get("user").and_then(|n| d.name(n, "ssh user"));
+            ssh_user = s.get("user").and_then(|n| SSH_USER.read(n, "ssh user", d));
             ssh_port = s.get("port").and_then(|n| d.port(n, "ssh port"));
         }
         out.push(Host {
@@ -118,7 +119,7 @@ pub(super) fn ssh(node: Option<&Node>, root: Span, d: &mut Decoder) -> SshSettin
     }) else {
         return s;
     };
-    if let Some(u) = f.get("user").and_then(|n| d.name(n, "ssh.user")) {
+    if let Some(u) = f.get("user").and_then(|n| SSH_USER.read(n, "ssh.user", d)) {
         s.user = u;
     }
     if let Some(p) = f.get("port").and_then(|n| d.port(n, "ssh.port")) {
@@ -126,10 +127,10 @@ pub(super) fn ssh(node: Option<&Node>, root: Span, d: &mut Decoder) -> SshSettin
     }
     s.identity_file = f
         .get("identity_file")
-        .and_then(|n| d.name(n, "ssh.identity_file"));
+        .and_then(|n| SSH_FILE.read(n, "ssh.identity_file", d));
     s.known_hosts = f
         .get("known_hosts")
-        .and_then(|n| d.name(n, "ssh.known_hosts"));
+        .and_then(|n| SSH_FILE.read(n, "ssh.known_hosts", d));
     s.become_ = f
         .get("become")
         .and_then(|n| d.bool(n, "ssh.become"))

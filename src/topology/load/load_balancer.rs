@@ -1,6 +1,6 @@
 //! The `load_balancer` section and the backend entries it names.
 
-use super::paths::{abs_path, url_path};
+use super::grammar::{GROUP_NAME, STATS_SOCKET, URL_PATH, shown};
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -81,7 +81,7 @@ pub(super) fn load_balancer(
     }) {
         if let Some(p) = h
             .get("path")
-            .and_then(|n| url_path(n, "health_check.path", d))
+            .and_then(|n| URL_PATH.read(n, "health_check.path", d))
         {
             health_check.path = p;
         }
@@ -121,10 +121,15 @@ pub(super) fn load_balancer(
         .and_then(|n| d.any_map(n, "load_balancer.groups"))
     {
         for (name, key, value) in g.entries() {
-            let what = format!("group `{name}` entry");
+            // A group with a bad name stays, so that routes to it are not reported as well.
+            let name_sp = Sp::new(name.to_string(), key.span);
+            if let Some(p) = GROUP_NAME.problem(&name_sp, "load_balancer.groups") {
+                d.push(p);
+            }
+            let what = format!("group `{}` entry", shown(name));
             let servers = d.list(value, |d, n| server_ref(n, &what, d));
             groups.push(Group {
-                name: Sp::new(name.to_string(), key.span),
+                name: name_sp,
                 servers,
             });
         }
@@ -146,7 +151,7 @@ pub(super) fn load_balancer(
                     return None;
                 };
                 Some(Route {
-                    path_prefix: url_path(p, "path_prefix", d)?,
+                    path_prefix: URL_PATH.read(p, "path_prefix", d)?,
                     group: d.name(g, "route group")?,
                 })
             })
@@ -191,7 +196,7 @@ pub(super) fn load_balancer(
             .map_or(3, |r| r.value),
         stats_socket: f
             .get("stats_socket")
-            .and_then(|n| abs_path(n, "stats_socket", d))
+            .and_then(|n| STATS_SOCKET.read(n, "stats_socket", d))
             .map_or_else(|| "/run/haproxy/admin.sock".into(), |s| s.value),
     })
 }

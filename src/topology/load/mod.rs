@@ -3,14 +3,14 @@
 //! checks can still run without cascading errors.
 //!
 //! `decode` reads the top level; each section is decoded in the file named after it, and the
-//! path checks they share sit in `paths.rs`.
+//! grammars of free-text values (what each value's consumer takes safely) sit in `grammar/`.
 
 mod app;
 mod database;
 mod dns;
+pub(crate) mod grammar;
 mod hosts;
 mod load_balancer;
-mod paths;
 mod web;
 
 use super::decode::{Decoder, Fields, Sp};
@@ -220,5 +220,60 @@ hosts:
         let help = |i: usize| loaded.problems[i].help.clone().unwrap_or_default();
         assert!(help(0).contains("100ms to 1 day"));
         assert!(help(1).contains("1ms to 1 day"));
+    }
+
+    fn errors(loaded: &Loaded) -> Vec<(&str, usize, usize)> {
+        loaded
+            .problems
+            .iter()
+            .filter(|p| p.is_error())
+            .map(|p| {
+                let (line, col) = line_col(&loaded.source.text, p.span.unwrap().offset);
+                (p.code, line, col)
+            })
+            .collect()
+    }
+
+    /// Defaults taken from app.name fit the same grammars as written values.
+    #[test]
+    fn defaults_from_the_app_name_are_held_to_the_grammars() {
+        let db = "  db-01: { address: 192.0.2.30, roles: [db] }
+database:
+  password: { env: FOOBAR_DB_PASSWORD }
+";
+        // `mysql.com`: app.name `mysql`, so database `mysql` and user `mysql`, reported at the
+        // database section.
+        let loaded = load_text(&format!(
+            "{}{db}",
+            LB_WEB.replace("foobar.com", "mysql.com")
+        ));
+        assert_eq!(
+            errors(&loaded),
+            [
+                ("topology::invalid-value", 7, 3),
+                ("topology::invalid-value", 7, 3)
+            ]
+        );
+        assert!(loaded.problems[0].message.contains("system schema"));
+        assert!(
+            loaded.problems[1]
+                .message
+                .contains("administrative account")
+        );
+        // A 40-character app.name: too long for a system user (31) and a database user (32).
+        let long = "a".repeat(40);
+        let text = format!("{LB_WEB}{db}app:\n  name: {long}\n");
+        let loaded = load_text(&text);
+        assert_eq!(
+            errors(&loaded),
+            [
+                ("topology::invalid-value", 7, 3),
+                ("topology::invalid-value", 9, 9)
+            ]
+        );
+        // Written values take their place.
+        let text =
+            format!("{LB_WEB}{db}  name: shop\n  user: shop\napp:\n  name: {long}\n  user: shop\n");
+        assert_eq!(errors(&load_text(&text)), []);
     }
 }
