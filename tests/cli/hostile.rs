@@ -44,6 +44,7 @@ const CASES: &[(&str, &str, u64, u64)] = &[
     ("script-location", VALUE, 11, 11),
     ("script-traversal", VALUE, 11, 11),
     ("server-name", NAME, 10, 18),
+    ("ssh-jump-command", VALUE, 10, 9),
     ("ssh-known-hosts", VALUE, 10, 16),
     ("ssh-user", VALUE, 10, 9),
     ("static-directive", VALUE, 10, 22),
