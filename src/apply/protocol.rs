@@ -95,11 +95,12 @@ pub enum Checker {
     Mysql,
     NamedConf,
     NamedZone,
+    Systemd,
 }
 
 impl Checker {
-    /// Nginx files are checked once, through the check copy of nginx.conf; php-fpm pools and
-    /// unit files have no checker on the host yet.
+    /// Nginx files are checked once, through the check copy of nginx.conf; php-fpm pools have
+    /// no checker on the host yet.
     pub fn of(f: &File) -> Checker {
         match f.validate {
             Some(Validator::Haproxy) => Checker::Haproxy,
@@ -110,7 +111,8 @@ impl Checker {
                 Checker::NamedConf
             }
             Some(Validator::Bind) => Checker::NamedZone,
-            Some(Validator::Nginx | Validator::PhpFpm | Validator::Systemd) | None => Checker::None,
+            Some(Validator::Systemd) => Checker::Systemd,
+            Some(Validator::Nginx | Validator::PhpFpm) | None => Checker::None,
         }
     }
 
@@ -121,6 +123,7 @@ impl Checker {
             Checker::Mysql => "mysql",
             Checker::NamedConf => "named-conf",
             Checker::NamedZone => "named-zone",
+            Checker::Systemd => "systemd",
         }
     }
 }

@@ -169,6 +169,7 @@ mod tests {
     fn every_script() -> Vec<Script> {
         let nginx = file("/etc/nginx/conf.d/x y.conf", Some(Validator::Nginx));
         let zone = file("/var/lib/bind/db.example.com", Some(Validator::Bind));
+        let unit = file("/etc/systemd/system/app.service", Some(Validator::Systemd));
         let owed = vec![("nginx".to_string(), Action::Reload)];
         let swapped = vec![
             ("/etc/a".to_string(), true),
@@ -181,7 +182,7 @@ mod tests {
             packages(&["nginx".into()]),
             users(&["foobar".into()]),
             release("/srv/foobar", "abc", &owed),
-            files(&[&nginx, &zone], &[&nginx], true, &owed),
+            files(&[&nginx, &zone, &unit], &[&nginx], true, &owed),
             services(
                 true,
                 &["nginx".into()],

@@ -59,6 +59,17 @@ run_check() {
     exit "$EXIT_INVALID"
   fi
 }
+# A unit is checked under its own name (systemd reads the type from it), in a private folder.
+systemd_check() {
+  d=$(mktemp -d)
+  cp "$1" "$d/$2"
+  if systemd-analyze verify --man=no --recursive-errors=no "$d/$2"; then
+    rm -rf "$d"
+  else
+    rm -rf "$d"
+    return 1
+  fi
+}
 mysql_check() {
   if command -v mariadbd >/dev/null 2>&1; then
     mariadbd --defaults-file="$1" --help --verbose >/dev/null
@@ -74,6 +85,7 @@ check() {
     haproxy) run_check "$2" 'haproxy -c' haproxy -c -f "$s" ;;
     mysql) run_check "$2" mariadbd mysql_check "$s" ;;
     named-conf) run_check "$2" named-checkconf named-checkconf "$s" ;;
+    systemd) run_check "$2" 'systemd-analyze verify' systemd_check "$s" "${2##*/}" ;;
     named-zone)
       zone=${2##*/}
       run_check "$2" named-checkconf named-checkzone -q "${zone#db.}" "$s" ;;
