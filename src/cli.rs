@@ -46,6 +46,10 @@ pub enum Command {
     /// (validated on the host first), reload only what changed. Asks for confirmation on a
     /// terminal; `apply PLAN_FILE` applies a saved plan exactly, refusing if a host changed since.
     Apply(ApplyArgs),
+    /// Prove the chain DNS -> load balancer -> web -> app -> database on the live hosts, with
+    /// checks derived from the topology: each passes, fails with its evidence, or is blocked by
+    /// the failure it depends on. Exit 0 only when nothing failed or was blocked.
+    Verify(VerifyArgs),
     /// Break a lock left on hosts by an apply that is gone (killed, or cut off from the hosts).
     /// Only the lock with the given ID is removed; `apply` prints the ID of a stale lock.
     ForceUnlock(ForceUnlockArgs),
@@ -166,6 +170,49 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+    /// Only the checks of these hosts (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
+    pub limit: Vec<String>,
+    /// Keep checking until everything passes or this much time has gone by (e.g. 60s, 2m):
+    /// for CI right after apply.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<std::time::Duration>,
+    /// Hosts connected to at once.
+    #[arg(long, default_value_t = 32)]
+    pub forks: usize,
+    /// Output format: `junit` is JUnit XML, one test case per check, for CI systems.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: VerifyFormat,
+}
+
+/// `90`, `90s`, `2m`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, unit) = t
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((t, "s"), |i| (&t[..i], &t[i..]));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: write it like 30s, 2m or 500ms"))?;
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        _ => Err(format!("`{text}`: the unit must be ms, s or m")),
+    }
 }
 
 #[derive(Debug, Args)]

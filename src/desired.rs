@@ -161,6 +161,8 @@ pub struct DatabaseState {
     pub engine: crate::topology::Engine,
     pub name: String,
     pub user: String,
+    /// The TCP port the server listens on for the app hosts.
+    pub port: u16,
     /// Addresses the application user may connect from.
     pub clients: Vec<String>,
     pub privileges: Vec<&'static str>,

@@ -19,6 +19,7 @@ pub mod secret;
 pub mod topology;
 pub mod transport;
 pub mod ui;
+pub mod verify;
 
 pub use error::Error;
 
@@ -55,5 +56,6 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Plan(args) => commands::plan::run(&args),
         cli::Command::Apply(args) => commands::apply::run(&args),
         cli::Command::ForceUnlock(args) => commands::force_unlock::run(&args),
+        cli::Command::Verify(args) => commands::verify::run(&args),
     }
 }

@@ -1,7 +1,7 @@
 """The example application for foobar-infra: a WSGI app served by gunicorn.
 
 /          a page naming the server that answered
-/healthz   200 when the process is up (HAProxy and Nginx health checks)
+/healthz   200 when the process is up and reaches the database (HAProxy's and apply's checks)
 /db        a page that reads from the shared database (proves app -> database)
 """
 import json
@@ -11,17 +11,30 @@ import socket
 SERVER = os.environ.get("APP_SERVER") or socket.gethostname()
 
 
-def _db_rows():
+def _connect():
     import pymysql  # Debian: python3-pymysql
 
-    conn = pymysql.connect(
+    return pymysql.connect(
         host=os.environ["DB_HOST"],
         port=int(os.environ.get("DB_PORT", "3306")),
         user=os.environ["DB_USER"],
         password=os.environ["DB_PASSWORD"],
         database=os.environ["DB_NAME"],
-        connect_timeout=5,
+        connect_timeout=2,
     )
+
+
+def _db_ping():
+    conn = _connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    finally:
+        conn.close()
+
+
+def _db_rows():
+    conn = _connect()
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT id, message FROM greetings ORDER BY id")
@@ -34,7 +47,12 @@ def application(environ, start_response):
     path = environ.get("PATH_INFO", "/")
     headers = [("X-App-Server", SERVER)]
     if path == "/healthz":
-        body, status, ctype = b"ok\n", "200 OK", "text/plain"
+        try:
+            _db_ping()
+            body, status, ctype = b"ok\n", "200 OK", "text/plain"
+        except Exception as exc:  # the app is of no use without its database
+            body = f"database unreachable: {type(exc).__name__}\n".encode()
+            status, ctype = "503 Service Unavailable", "text/plain"
     elif path == "/db":
         try:
             rows = _db_rows()

@@ -219,49 +219,11 @@ mod tests {
         ]
     }
 
-    /// Every script is valid shell (`sh -n`), and passes shellcheck: required in CI, where
-    /// `scripts/setup` installs it.
+    /// Every script is valid shell (`sh -n`), and passes shellcheck (required in CI).
     #[test]
     fn every_script_is_valid_shell_and_passes_shellcheck() {
-        let have_shellcheck = std::process::Command::new("shellcheck")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(
-            have_shellcheck || std::env::var_os("CI").is_none(),
-            "shellcheck is not installed (scripts/setup installs it)"
-        );
         for script in every_script() {
-            let text = script.text();
-            let out = std::process::Command::new("sh")
-                .args(["-n", "-c", &text])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                script.name(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            if !have_shellcheck {
-                continue;
-            }
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join(format!("{}.sh", script.name()));
-            std::fs::write(&path, &text).unwrap();
-            // SC2034, SC2317: the layout variables and library functions come with every
-            // script, used or not.
-            let out = std::process::Command::new("shellcheck")
-                .args(["-s", "sh", "-e", "SC2034,SC2317"])
-                .arg(&path)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "shellcheck on {}:\n{}",
-                script.name(),
-                String::from_utf8_lossy(&out.stdout)
-            );
+            crate::remote::script::tests::assert_valid_shell(&script);
         }
     }
 

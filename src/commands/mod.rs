@@ -7,6 +7,7 @@ mod locks;
 pub mod plan;
 pub mod render;
 pub mod validate;
+pub mod verify;
 
 use crate::topology::{self, Loaded, Topology};
 use crate::ui::report;

@@ -101,6 +101,7 @@ fn host(roles: &[Role]) -> HostState {
             h.database = Some(DatabaseState {
                 engine: Engine::Mariadb,
                 name: DB.into(),
+                port: 3306,
                 user: "foobar".into(),
                 clients: CLIENTS.map(String::from).to_vec(),
                 privileges: PRIVILEGES.to_vec(),

@@ -132,6 +132,49 @@ pub(crate) mod tests {
         out
     }
 
+    /// The script is valid shell (`sh -n`) and passes shellcheck: required in CI, where
+    /// `scripts/setup` installs it.
+    pub fn assert_valid_shell(script: &Script) {
+        let text = script.text();
+        let out = Command::new("sh")
+            .args(["-n", "-c", &text])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            script.name(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let have_shellcheck = Command::new("shellcheck")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            have_shellcheck || std::env::var_os("CI").is_none(),
+            "shellcheck is not installed (scripts/setup installs it)"
+        );
+        if !have_shellcheck {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{}.sh", script.name()));
+        std::fs::write(&path, &text).unwrap();
+        // SC2034, SC2317: the layout variables and library functions come with every script,
+        // used or not.
+        let out = Command::new("shellcheck")
+            .args(["-s", "sh", "-e", "SC2034,SC2317"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "shellcheck on {}:\n{}",
+            script.name(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
     #[test]
     fn values_stay_values_and_data_follows_the_script() {
         let body = "printf '%s|' \"$@\"; cat\n";

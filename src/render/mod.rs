@@ -262,7 +262,8 @@ impl HostRenderer<'_> {
     }
 
     fn lb(&mut self) -> Result<(), RenderError> {
-        self.packages(["haproxy".to_string()]);
+        // socat speaks to the admin socket: verify reads server states, rolling changes drain.
+        self.packages(["haproxy".to_string(), "socat".to_string()]);
         self.file(FileSpec {
             path: "/etc/haproxy/haproxy.cfg".into(),
             template: "haproxy/haproxy.cfg.tera",
@@ -419,6 +420,7 @@ impl HostRenderer<'_> {
             engine: db.engine.value,
             name: db.name.value.clone(),
             user: db.user.value.clone(),
+            port: db.port.value,
             clients: view::db_clients(t),
             privileges: view::DB_PRIVILEGES.to_vec(),
             password_from: crate::secret::describe(&db.password.value),

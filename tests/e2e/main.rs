@@ -10,3 +10,4 @@ mod apply;
 mod plan;
 mod secrets;
 mod security;
+mod verify;

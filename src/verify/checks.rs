@@ -1,0 +1,219 @@
+//! The checks a desired state implies, in dependency order (a check after what it needs).
+
+use super::{Check, Hop, Probe};
+use crate::desired::{Desired, HealthCheck, HostState};
+
+fn ssh(host: &str) -> String {
+    format!("ssh:{host}")
+}
+
+/// Every check for the hosts named in `limit` (all when empty); the site-wide checks need the
+/// load balancer and the database among them.
+pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
+    let hosts: Vec<&HostState> = desired
+        .hosts
+        .iter()
+        .filter(|h| limit.is_empty() || limit.contains(&h.name))
+        .collect();
+    let mut out = Vec::new();
+    for h in &hosts {
+        out.push(Check {
+            id: ssh(&h.name),
+            hop: Hop::Ssh,
+            host: h.name.clone(),
+            title: format!("{} ({}) answers over SSH", h.name, h.address),
+            probe: Probe::Connect,
+            needs: Vec::new(),
+            needs_one_of: Vec::new(),
+        });
+    }
+    for h in &hosts {
+        if !h.services.is_empty() {
+            out.push(Check {
+                id: format!("services:{}", h.name),
+                hop: Hop::Services,
+                host: h.name.clone(),
+                title: format!("every managed service of {} is enabled and active", h.name),
+                probe: Probe::Services,
+                needs: vec![ssh(&h.name)],
+                needs_one_of: Vec::new(),
+            });
+        }
+        if !h.files.is_empty() {
+            out.push(Check {
+                id: format!("files:{}", h.name),
+                hop: Hop::Files,
+                host: h.name.clone(),
+                title: format!("every managed file of {} matches", h.name),
+                probe: Probe::Files,
+                needs: vec![ssh(&h.name)],
+                needs_one_of: Vec::new(),
+            });
+        }
+    }
+    let db_host = hosts.iter().find(|h| h.database.is_some());
+    let mut db_id = None;
+    if let Some(d) = db_host {
+        let id = format!("database:{}", d.name);
+        out.push(Check {
+            id: id.clone(),
+            hop: Hop::Database,
+            host: d.name.clone(),
+            title: format!("the database on {} answers", d.name),
+            probe: Probe::DatabaseAnswers,
+            needs: if d.services.is_empty() {
+                vec![ssh(&d.name)]
+            } else {
+                vec![ssh(&d.name), format!("services:{}", d.name)]
+            },
+            needs_one_of: Vec::new(),
+        });
+        db_id = Some(id);
+    }
+    let lbs: Vec<(&HostState, u16, String)> = hosts
+        .iter()
+        .filter_map(|h| {
+            h.health.iter().find_map(|c| match c {
+                HealthCheck::LoadBalancer(http) => Some((*h, http.port, http.host_header.clone())),
+                _ => None,
+            })
+        })
+        .collect();
+    if let (Some(d), Some(db_id)) = (db_host, &db_id)
+        && let Some(db) = &d.database
+    {
+        for h in &hosts {
+            let client = db.clients.contains(&h.address);
+            let is_lb = lbs.iter().any(|(l, _, _)| l.name == h.name);
+            if !client && !is_lb {
+                continue;
+            }
+            out.push(Check {
+                id: format!("database-access:{}", h.name),
+                hop: Hop::DatabaseAccess,
+                host: h.name.clone(),
+                title: if client {
+                    format!("the database accepts {} (an app host)", h.name)
+                } else {
+                    format!("the database refuses {} (not an app host)", h.name)
+                },
+                probe: Probe::DatabaseGreets {
+                    address: d.address.clone(),
+                    port: db.port,
+                    accept: client,
+                },
+                needs: vec![ssh(&h.name), db_id.clone()],
+                needs_one_of: Vec::new(),
+            });
+        }
+    }
+    let from = lbs.first().map(|(l, _, _)| *l);
+    for w in &hosts {
+        let Some(http) = w.health.iter().find_map(|c| match c {
+            HealthCheck::Web(http) => Some(http),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let runs_on = from.unwrap_or(w);
+        let mut needs = vec![ssh(&runs_on.name), ssh(&w.name)];
+        needs.dedup();
+        needs.extend(db_id.clone());
+        out.push(Check {
+            id: format!("web:{}", w.name),
+            hop: Hop::Web,
+            host: runs_on.name.clone(),
+            title: format!(
+                "{} answers 200 on {} from {} (its app reaching the database)",
+                w.name, http.path, runs_on.name
+            ),
+            probe: Probe::Http {
+                url: format!(
+                    "http://{}:{}{}",
+                    if runs_on.name == w.name {
+                        "127.0.0.1"
+                    } else {
+                        w.address.as_str()
+                    },
+                    http.port,
+                    http.path
+                ),
+                host_header: http.host_header.clone(),
+            },
+            needs,
+            needs_one_of: Vec::new(),
+        });
+    }
+    for (lb, port, host_header) in &lbs {
+        let mut backend_checks = Vec::new();
+        let mut servers = Vec::new();
+        let mut socket = String::new();
+        for w in &desired.hosts {
+            for m in w.memberships.iter().filter(|m| m.lb_host == lb.name) {
+                socket = m.admin_socket.clone();
+                servers.push((m.backend.clone(), m.server.clone()));
+                if !hosts.iter().any(|h| h.name == w.name) {
+                    continue;
+                }
+                let id = format!("load-balancer:{}/{}/{}", lb.name, m.backend, m.server);
+                backend_checks.push(id.clone());
+                out.push(Check {
+                    id,
+                    hop: Hop::LoadBalancer,
+                    host: lb.name.clone(),
+                    title: format!(
+                        "{} has {} UP in backend {} with a passing check",
+                        lb.name, m.server, m.backend
+                    ),
+                    probe: Probe::Backend {
+                        socket: m.admin_socket.clone(),
+                        backend: m.backend.clone(),
+                        server: m.server.clone(),
+                    },
+                    needs: vec![ssh(&lb.name), format!("web:{}", m.server)],
+                    needs_one_of: Vec::new(),
+                });
+            }
+        }
+        let requests = (servers.len() * 3).max(3);
+        out.push(Check {
+            id: format!("site:{}", lb.name),
+            hop: Hop::Site,
+            host: lb.name.clone(),
+            title: format!(
+                "{} answers through {} and every healthy server takes requests",
+                host_header, lb.name
+            ),
+            probe: Probe::Spread {
+                url: format!("http://{}:{port}/", lb.address),
+                host_header: host_header.clone(),
+                socket,
+                servers,
+                requests,
+            },
+            needs: vec![ssh(&lb.name)],
+            // Served while one backend server holds; blocked, not failed, when none does.
+            needs_one_of: backend_checks,
+        });
+    }
+    if let Some(zone) = &desired.dns {
+        for r in &zone.records {
+            out.push(Check {
+                id: format!("dns:{}", r.fqdn),
+                hop: Hop::Dns,
+                host: String::new(),
+                title: format!(
+                    "{} resolves to {} at the authoritative server",
+                    r.fqdn, r.address
+                ),
+                probe: Probe::Unsupported {
+                    why: "records are not managed on a DNS server yet".into(),
+                },
+                needs: Vec::new(),
+                needs_one_of: Vec::new(),
+            });
+        }
+    }
+    // Backends reference web checks declared before them; the dns checks need nothing.
+    out
+}

@@ -1,0 +1,239 @@
+//! `verify`: proves the chain DNS -> load balancer -> web -> app -> database on the live hosts,
+//! with checks generated from the same desired state as `plan` (no test files to keep in step).
+//! Each check names what it depends on; when one fails, the checks that depend on it are
+//! reported as blocked, so the report names the cause once.
+
+mod checks;
+mod run;
+mod stat;
+
+pub use checks::checks;
+pub use run::{Context, run};
+
+use serde::Serialize;
+
+/// Where in the chain a check sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hop {
+    Dns,
+    Ssh,
+    Services,
+    Files,
+    Database,
+    DatabaseAccess,
+    Web,
+    LoadBalancer,
+    Site,
+}
+
+impl Hop {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Hop::Dns => "DNS",
+            Hop::Ssh => "SSH",
+            Hop::Services => "services",
+            Hop::Files => "files",
+            Hop::Database => "database",
+            Hop::DatabaseAccess => "database access",
+            Hop::Web => "web -> app -> database",
+            Hop::LoadBalancer => "load balancer",
+            Hop::Site => "site",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// Not run, or not believed: something it depends on failed.
+    Blocked,
+    /// Not checked by this version (never counted as passed).
+    NotChecked,
+}
+
+/// What a check does, on which host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// The host answers over SSH (the connection itself).
+    Connect,
+    /// Every managed service is enabled and active (the plan's probe).
+    Services,
+    /// Every managed file matches: content, owner, mode (the plan's probe).
+    Files,
+    /// `SELECT 1` over the database host's local socket.
+    DatabaseAnswers,
+    /// From `from`: the database server at `address:port` greets this host (`accept`) or
+    /// refuses it by its host list.
+    DatabaseGreets {
+        address: String,
+        port: u16,
+        accept: bool,
+    },
+    /// From the load-balancer host: GET `url` with `Host: host_header` answers 200.
+    Http { url: String, host_header: String },
+    /// On the load-balancer host: the server is UP with a passing layer-7 check.
+    Backend {
+        socket: String,
+        backend: String,
+        server: String,
+    },
+    /// On the load-balancer host: `requests` requests to `url` all succeed, served by every
+    /// server of `servers` that HAProxy has UP.
+    Spread {
+        url: String,
+        host_header: String,
+        socket: String,
+        servers: Vec<(String, String)>,
+        requests: usize,
+    },
+    /// Not checked yet by this version.
+    Unsupported { why: String },
+}
+
+/// One check: its id (stable, for JUnit and for dependencies), where it runs, what it proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    pub id: String,
+    pub hop: Hop,
+    /// The host the check runs on (or about, for `Connect`).
+    pub host: String,
+    pub title: String,
+    pub probe: Probe,
+    /// Ids of the checks this one needs to be believed.
+    pub needs: Vec<String>,
+    /// Ids of which at least one must hold (the site needs one serving backend, not all).
+    pub needs_one_of: Vec<String>,
+}
+
+/// A check's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub id: String,
+    pub hop: Hop,
+    pub host: String,
+    pub title: String,
+    pub status: Status,
+    pub evidence: String,
+    /// For a blocked check: the failed check that blocks it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
+}
+
+/// Turns each check that depends on a failed or blocked one into `Blocked`, naming the first
+/// failure at the root of it. `outcomes` are in dependency order (a check after its needs).
+pub fn resolve(checks: &[Check], outcomes: &mut [Outcome]) {
+    for i in 0..outcomes.len() {
+        let root_of = |need: &String| {
+            let o = outcomes[..i].iter().find(|o| &o.id == need)?;
+            match o.status {
+                Status::Fail => Some(o.id.clone()),
+                Status::Blocked => o.blocked_by.clone(),
+                _ => None,
+            }
+        };
+        let one_of = &checks[i].needs_one_of;
+        let root = checks[i].needs.iter().find_map(root_of).or_else(|| {
+            let roots: Vec<String> = one_of.iter().filter_map(root_of).collect();
+            (!one_of.is_empty() && roots.len() == one_of.len()).then(|| roots[0].clone())
+        });
+        if let Some(root) = root {
+            let o = &mut outcomes[i];
+            o.status = Status::Blocked;
+            o.evidence = format!("blocked by {root}");
+            o.blocked_by = Some(root);
+        }
+    }
+}
+
+/// Every check passed (checks this version cannot run do not count against it).
+pub fn passed(outcomes: &[Outcome]) -> bool {
+    outcomes
+        .iter()
+        .all(|o| matches!(o.status, Status::Pass | Status::NotChecked))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(id: &str, needs: &[&str]) -> Check {
+        Check {
+            id: id.into(),
+            hop: Hop::Ssh,
+            host: "h".into(),
+            title: id.into(),
+            probe: Probe::Connect,
+            needs: needs.iter().map(|s| s.to_string()).collect(),
+            needs_one_of: Vec::new(),
+        }
+    }
+
+    fn outcome(id: &str, status: Status) -> Outcome {
+        Outcome {
+            id: id.into(),
+            hop: Hop::Ssh,
+            host: "h".into(),
+            title: id.into(),
+            status,
+            evidence: String::new(),
+            blocked_by: None,
+        }
+    }
+
+    #[test]
+    fn a_failure_blocks_what_depends_on_it_and_is_named_once() {
+        let checks = [
+            check("ssh:db", &[]),
+            check("db:db", &["ssh:db"]),
+            check("web:w1", &["db:db"]),
+            check("lb:w1", &["web:w1"]),
+            check("ssh:w2", &[]),
+        ];
+        let mut outcomes = vec![
+            outcome("ssh:db", Status::Pass),
+            outcome("db:db", Status::Fail),
+            outcome("web:w1", Status::Fail),
+            outcome("lb:w1", Status::Fail),
+            outcome("ssh:w2", Status::Pass),
+        ];
+        resolve(&checks, &mut outcomes);
+        let status: Vec<Status> = outcomes.iter().map(|o| o.status).collect();
+        assert_eq!(
+            status,
+            [
+                Status::Pass,
+                Status::Fail,
+                Status::Blocked,
+                Status::Blocked,
+                Status::Pass
+            ]
+        );
+        assert_eq!(outcomes[3].blocked_by.as_deref(), Some("db:db"));
+        assert!(!passed(&outcomes));
+    }
+
+    #[test]
+    fn the_site_is_blocked_only_when_no_backend_holds() {
+        let mut site = check("site", &[]);
+        site.needs_one_of = vec!["b1".into(), "b2".into()];
+        let checks = [check("b1", &[]), check("b2", &[]), site];
+        let mut one_down = vec![
+            outcome("b1", Status::Fail),
+            outcome("b2", Status::Pass),
+            outcome("site", Status::Pass),
+        ];
+        resolve(&checks, &mut one_down);
+        assert_eq!(one_down[2].status, Status::Pass);
+        let mut all_down = vec![
+            outcome("b1", Status::Fail),
+            outcome("b2", Status::Fail),
+            outcome("site", Status::Fail),
+        ];
+        resolve(&checks, &mut all_down);
+        assert_eq!(all_down[2].status, Status::Blocked);
+        assert_eq!(all_down[2].blocked_by.as_deref(), Some("b1"));
+    }
+}

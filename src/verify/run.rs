@@ -1,0 +1,388 @@
+//! Running the checks on the hosts, through `Remote` only.
+
+use super::stat::{self, ServerStat};
+use super::{Check, Outcome, Probe, Status, resolve};
+use crate::desired::Desired;
+use crate::observe::{self, Observed};
+use crate::plan::{Change, FileAction, ServiceAction};
+use crate::remote::{Remote, RemoteError, Script};
+use crate::secret::Secret;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What the checks work with besides the hosts.
+pub struct Context<'a> {
+    pub desired: &'a Desired,
+    pub db_password: Option<&'a Secret>,
+    pub schema: Option<String>,
+}
+
+fn script(name: &'static str, body: &'static str) -> Script {
+    Script::new(name, body)
+}
+
+type Result = std::result::Result<(Status, String), String>;
+
+fn pass(evidence: impl Into<String>) -> Result {
+    Ok((Status::Pass, evidence.into()))
+}
+
+fn fail(evidence: impl Into<String>) -> Result {
+    Ok((Status::Fail, evidence.into()))
+}
+
+/// Runs every check (those whose host is unreachable fail at once with the connection's error),
+/// then marks what depends on a failure as blocked.
+pub async fn run(
+    ctx: &Context<'_>,
+    checks: &[Check],
+    remotes: &BTreeMap<String, std::result::Result<Arc<dyn Remote>, String>>,
+) -> Vec<Outcome> {
+    // One probe per host that has service or file checks, shared by both.
+    let mut observed: BTreeMap<String, std::result::Result<Observed, String>> = BTreeMap::new();
+    let wanted: Vec<&str> = checks
+        .iter()
+        .filter(|c| matches!(c.probe, Probe::Services | Probe::Files))
+        .map(|c| c.host.as_str())
+        .collect();
+    let probes = remotes
+        .iter()
+        .filter(|(h, _)| wanted.contains(&h.as_str()))
+        .map(|(host, remote)| async move {
+            let desired = ctx.desired.host(host);
+            let result = match (remote, desired) {
+                (Ok(r), Some(d)) => observe::observe(r.as_ref(), d)
+                    .await
+                    .map_err(|e: RemoteError| e.to_string()),
+                (Err(e), _) => Err(e.clone()),
+                (_, None) => Err("not in the topology".into()),
+            };
+            (host.clone(), result)
+        });
+    for (host, result) in futures_util::future::join_all(probes).await {
+        observed.insert(host, result);
+    }
+    let runs = checks.iter().map(|c| {
+        let observed = &observed;
+        async move {
+            let result = match remotes.get(&c.host) {
+                _ if matches!(c.probe, Probe::Unsupported { .. }) => {
+                    one(ctx, c, None, observed).await
+                }
+                Some(Ok(r)) => one(ctx, c, Some(r.as_ref()), observed).await,
+                Some(Err(e)) => Ok((Status::Fail, e.clone())),
+                None => Ok((Status::Fail, format!("{} was not connected", c.host))),
+            };
+            let (status, evidence) = result.unwrap_or_else(|e| (Status::Fail, e));
+            Outcome {
+                id: c.id.clone(),
+                hop: c.hop,
+                host: c.host.clone(),
+                title: c.title.clone(),
+                status,
+                evidence,
+                blocked_by: None,
+            }
+        }
+    });
+    let mut outcomes = futures_util::future::join_all(runs).await;
+    resolve(checks, &mut outcomes);
+    outcomes
+}
+
+async fn exec(remote: &dyn Remote, s: &Script) -> std::result::Result<(bool, String), String> {
+    let out = remote.run(s, b"").await.map_err(|e| e.to_string())?;
+    Ok((out.ok(), out.stdout.trim().to_string() + out.stderr.trim()))
+}
+
+async fn one(
+    ctx: &Context<'_>,
+    c: &Check,
+    remote: Option<&dyn Remote>,
+    observed: &BTreeMap<String, std::result::Result<Observed, String>>,
+) -> Result {
+    if let Probe::Unsupported { why } = &c.probe {
+        return Ok((Status::NotChecked, why.clone()));
+    }
+    let remote = remote.ok_or("no connection")?;
+    match &c.probe {
+        Probe::Connect => pass("connected"),
+        Probe::Services | Probe::Files => {
+            let o = observed
+                .get(&c.host)
+                .ok_or("not probed")?
+                .as_ref()
+                .map_err(|e| e.clone())?;
+            let desired = ctx.desired.host(&c.host).ok_or("not in the topology")?;
+            let plan = crate::plan::host_plan(desired, o, ctx.db_password, &ctx.schema);
+            if c.probe == Probe::Services {
+                services(desired, &plan.changes)
+            } else {
+                files(desired, &plan.changes)
+            }
+        }
+        Probe::DatabaseAnswers => {
+            let (ok, text) = exec(
+                remote,
+                &script("db-answers", include_str!("sh/db_answers.sh")),
+            )
+            .await?;
+            if ok {
+                pass("SELECT 1 answered over the local socket")
+            } else {
+                fail(format!("SELECT 1 failed: {text}"))
+            }
+        }
+        Probe::DatabaseGreets {
+            address,
+            port,
+            accept,
+        } => {
+            let s = script("greet", include_str!("sh/greet.sh"))
+                .arg(address.clone())
+                .arg(port.to_string());
+            let (_, text) = exec(remote, &s).await?;
+            let refused = text.contains("is not allowed to connect");
+            let greeted = !refused && (text.contains("MariaDB") || text.contains("mysql_native"));
+            match (accept, greeted, refused) {
+                (true, true, _) => pass(format!("{address}:{port} greets {}", c.host)),
+                (false, _, true) => pass(format!(
+                    "{address}:{port} refuses {}: not in the application user's host list",
+                    c.host
+                )),
+                (true, _, _) => fail(format!(
+                    "{address}:{port} does not greet {}: {}",
+                    c.host,
+                    if text.is_empty() { "no answer" } else { &text }
+                )),
+                (false, _, _) => fail(format!(
+                    "{address}:{port} does not refuse {}, which is not an app host: {}",
+                    c.host,
+                    if text.is_empty() {
+                        "no answer"
+                    } else {
+                        "it greets it"
+                    }
+                )),
+            }
+        }
+        Probe::Http { url, host_header } => {
+            let s = script("http", include_str!("sh/http.sh"))
+                .arg(url.clone())
+                .arg(host_header.clone());
+            let (_, code) = exec(remote, &s).await?;
+            if code == "200" {
+                pass(format!("GET {url} answered 200"))
+            } else {
+                fail(format!(
+                    "GET {url} answered {}",
+                    if code == "000" {
+                        "nothing".into()
+                    } else {
+                        format!("HTTP {code}")
+                    }
+                ))
+            }
+        }
+        Probe::Backend {
+            socket,
+            backend,
+            server,
+        } => {
+            let s = script("stat", include_str!("sh/stat.sh")).arg(socket.clone());
+            let (ok, text) = exec(remote, &s).await?;
+            if !ok {
+                return fail(format!("cannot read {socket}: {text}"));
+            }
+            let stats = stat::parse(&text)?;
+            match stats
+                .iter()
+                .find(|s| &s.backend == backend && &s.server == server)
+            {
+                Some(s) if s.healthy() => {
+                    pass(format!("{server} is UP, last check {}", s.check_status))
+                }
+                Some(s) => fail(format!(
+                    "{server} is {} in backend {backend} (last check {})",
+                    s.status,
+                    if s.check_status.is_empty() {
+                        "none"
+                    } else {
+                        &s.check_status
+                    }
+                )),
+                None => fail(format!("no server {server} in backend {backend}")),
+            }
+        }
+        Probe::Spread {
+            url,
+            host_header,
+            socket,
+            servers,
+            requests,
+        } => {
+            let s = script("spread", include_str!("sh/spread.sh"))
+                .arg(url.clone())
+                .arg(host_header.clone())
+                .arg(requests.to_string())
+                .arg(socket.clone());
+            let (_, text) = exec(remote, &s).await?;
+            spread(&text, servers, *requests)
+        }
+        Probe::Unsupported { .. } => unreachable!("handled above"),
+    }
+}
+
+fn services(desired: &crate::desired::HostState, changes: &[Change]) -> Result {
+    let down: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Service {
+                name,
+                action: action @ (ServiceAction::Enable | ServiceAction::Start),
+                reason,
+            } => Some(format!(
+                "{name} {} ({reason})",
+                if *action == ServiceAction::Start {
+                    "is not running"
+                } else {
+                    "is not enabled"
+                }
+            )),
+            _ => None,
+        })
+        .collect();
+    if down.is_empty() {
+        pass(format!(
+            "{} enabled and active",
+            desired
+                .services
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    } else {
+        fail(down.join("; "))
+    }
+}
+
+fn files(desired: &crate::desired::HostState, changes: &[Change]) -> Result {
+    let differ: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::File {
+                path,
+                action,
+                replaces,
+                ..
+            } => Some(match (action, replaces) {
+                (_, Some(what)) => format!("{path} is a {what}"),
+                (FileAction::Create, _) => format!("{path} is missing"),
+                (FileAction::Update, _) => format!("{path} differs"),
+                (FileAction::Attributes, _) => format!("{path} has another owner or mode"),
+            }),
+            _ => None,
+        })
+        .collect();
+    if differ.is_empty() {
+        pass(format!("{} file(s) match", desired.files.len()))
+    } else {
+        fail(differ.join("; "))
+    }
+}
+
+/// Every request answered 2xx, and every server HAProxy has healthy took at least one.
+fn spread(text: &str, servers: &[(String, String)], requests: usize) -> Result {
+    let mut codes = Vec::new();
+    let mut served: BTreeMap<String, usize> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("req\t") {
+            let (code, by) = rest.split_once('\t').unwrap_or((rest, ""));
+            codes.push(code.to_string());
+            if !by.is_empty() {
+                *served.entry(by.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let stats: Vec<ServerStat> = stat::parse(text).unwrap_or_default();
+    let healthy: Vec<&str> = servers
+        .iter()
+        .filter(|(b, s)| {
+            stats
+                .iter()
+                .any(|x| &x.backend == b && &x.server == s && x.healthy())
+        })
+        .map(|(_, s)| s.as_str())
+        .collect();
+    let failed = codes.iter().filter(|c| !c.starts_with('2')).count();
+    let missing: Vec<&str> = healthy
+        .iter()
+        .copied()
+        .filter(|s| !served.contains_key(*s))
+        .collect();
+    let summary = served
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if codes.len() != requests || failed > 0 {
+        fail(format!(
+            "{failed} of {requests} requests failed (served: {summary})"
+        ))
+    } else if healthy.is_empty() {
+        fail("no server is UP".to_string())
+    } else if !missing.is_empty() {
+        fail(format!(
+            "{} UP but took none of {requests} requests (served: {summary})",
+            missing.join(", ")
+        ))
+    } else {
+        pass(format!(
+            "{requests} requests answered 2xx, served by {summary}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_script_is_valid_shell_and_passes_shellcheck() {
+        for s in [
+            script("db-answers", include_str!("sh/db_answers.sh")),
+            script("greet", include_str!("sh/greet.sh")).args(["10.0.0.3", "3306"]),
+            script("http", include_str!("sh/http.sh")).args(["http://10.0.0.2/healthz", "x"]),
+            script("stat", include_str!("sh/stat.sh")).arg("/run/haproxy/admin.sock"),
+            script("spread", include_str!("sh/spread.sh")).args([
+                "http://10.0.0.1/",
+                "x",
+                "9",
+                "/s",
+            ]),
+        ] {
+            crate::remote::script::tests::assert_valid_shell(&s);
+        }
+    }
+
+    #[test]
+    fn the_site_spread_counts_requests_and_healthy_servers() {
+        let stat =
+            "# pxname,svname,scur,status,check_status\nweb,w1,0,UP,L7OK\nweb,w2,0,MAINT,L7OK\n";
+        let servers = vec![
+            ("web".to_string(), "w1".to_string()),
+            ("web".to_string(), "w2".to_string()),
+        ];
+        let ok = format!("req\t200\tw1\nreq\t200\tw1\n{stat}");
+        assert_eq!(
+            spread(&ok, &servers, 2).unwrap().0,
+            Status::Pass,
+            "w2 is in MAINT: not expected"
+        );
+        let bad = format!("req\t200\tw1\nreq\t503\t\n{stat}");
+        let (status, evidence) = spread(&bad, &servers, 2).unwrap();
+        assert_eq!(status, Status::Fail);
+        assert!(evidence.starts_with("1 of 2 requests failed"), "{evidence}");
+    }
+}
