@@ -13,11 +13,27 @@ service_do() {
       elif [ "$1" = nginx ] || [ "$1" = nginx.service ]; then
         nginx_reload "$1"
       else
+        haproxy_save_state "$1"
         systemctl reload "$1"
       fi ;;
-    restart) systemctl restart "$1" ;;
+    restart)
+      haproxy_save_state "$1"
+      systemctl restart "$1" ;;
     *) echo "unknown service action: $2" >&2; return 2 ;;
   esac
+}
+
+# Before HAProxy reloads or restarts: its servers' runtime states (drained, in maintenance) go to
+# the server-state-file its configuration loads, so that they survive. Other units: nothing.
+haproxy_save_state() {
+  case $1 in haproxy | haproxy.service) ;; *) return 0 ;; esac
+  sock=$(awk '$1 == "stats" && $2 == "socket" { print $3; exit }' /etc/haproxy/haproxy.cfg 2>/dev/null || true)
+  if [ -n "$sock" ] && [ -S "$sock" ] && command -v socat >/dev/null 2>&1; then
+    if printf 'show servers state\n' | socat -t 2 stdio "UNIX-CONNECT:$sock" > /var/lib/haproxy/server-state.new; then
+      mv -f /var/lib/haproxy/server-state.new /var/lib/haproxy/server-state
+    fi
+  fi
+  return 0
 }
 
 # Nginx's reload returns before the new workers serve: wait until the old ones are gone (at most

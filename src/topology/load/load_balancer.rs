@@ -157,7 +157,9 @@ pub(super) fn load_balancer(
             })
         })
         .unwrap_or_default();
-    let (mut connect, mut client, mut server) = (5_000, 30_000, 30_000);
+    // A LAN connect answers in milliseconds: a server that does not within 1 s is dead, and the
+    // request goes to another (redispatch) instead of hanging.
+    let (mut connect, mut client, mut server) = (1_000, 30_000, 30_000);
     if let Some(t) = f.get("timeouts").and_then(|n| {
         d.map(
             n,
