@@ -240,6 +240,13 @@ pub struct ApplyArgs {
     /// Apply without asking (for scripts and CI).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Serving web/app servers changed at once, after a canary of one; each is drained from its
+    /// load balancers while it changes.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// The longest a drained server's open sessions are waited for (e.g. 30s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub drain_timeout: std::time::Duration,
     /// Only these hosts (comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
     pub limit: Vec<String>,

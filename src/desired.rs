@@ -64,6 +64,8 @@ pub struct LbMembership {
     pub server: String,
     /// The HAProxy admin socket on the load-balancer host.
     pub admin_socket: String,
+    /// How long HAProxy's checks take to see a ready server UP (interval x (rise + 1)).
+    pub rise_ms: u64,
 }
 
 /// How a staged file is checked on the host before it replaces the live one.

@@ -10,6 +10,7 @@
 
 pub mod bundle;
 mod database;
+mod drain;
 mod host;
 pub mod lock;
 mod orchestrate;
@@ -79,6 +80,10 @@ pub struct Run<'a> {
     /// Blanked out of any output a step reports.
     pub db_password: Option<&'a Secret>,
     pub forks: usize,
+    /// Serving hosts changed at once after the canary (a rolling change).
+    pub batch: usize,
+    /// The longest a server's sessions are waited for when it is drained.
+    pub drain_timeout: std::time::Duration,
     pub interrupt: &'a Interrupt,
     pub on_event: &'a (dyn Fn(Event) + Sync),
     /// The release tar, packed once for every host that gets it.

@@ -1,8 +1,10 @@
-//! The order of a run: phases (database, servers, load balancer), batches within a phase (today a
-//! canary of one, then the rest), and the rules that stop a run: a failed batch leaves the later
-//! batches of its phase alone, a failed or unreachable host stops the later phases, and Ctrl-C
-//! starts no new host.
+//! The order of a run: phases (database, servers, load balancer), batches within a phase (a
+//! canary of one, then `--batch` at a time; each serving host drained from its load balancers
+//! while it changes), and the rules that stop a run: a failed batch leaves the later batches of
+//! its phase alone, a failed or unreachable host stops the later phases, and Ctrl-C starts no
+//! new host.
 
+use super::drain;
 use super::host::HostRun;
 use super::{Event, HostReport, Outcome, Run};
 use crate::plan::{Change, Phase, ResourcePlan, ServiceAction};
@@ -25,26 +27,49 @@ fn serving(r: &ResourcePlan) -> bool {
     })
 }
 
-/// One phase's resources in the batches they run in, one batch after another. When more than
-/// one host that already serves has changes, the first of them goes alone first (the canary): a
-/// change that passes its checker but breaks the service then costs one backend, not the site.
-pub fn batches<'p>(in_phase: &[&'p ResourcePlan]) -> Vec<Vec<&'p ResourcePlan>> {
-    let serving: Vec<&ResourcePlan> = in_phase
+/// One phase's resources in the batches they run in, one batch after another. Hosts that
+/// already serve and have changes go `batch` at a time (a rolling change), and when there are
+/// several, the first goes alone first (the canary): a change that passes its checker but breaks
+/// the service then costs one server, not the site. Hosts that do not serve yet (nothing to
+/// drain, no traffic to lose) go with the first batch.
+pub fn batches<'p>(in_phase: &[&'p ResourcePlan], batch: usize) -> Vec<Vec<&'p ResourcePlan>> {
+    let batch = batch.max(1);
+    let rolling: Vec<&ResourcePlan> = in_phase
         .iter()
         .copied()
         .filter(|r| !r.changes.is_empty() && serving(r))
         .collect();
-    match serving.first() {
-        Some(canary) if serving.len() > 1 => {
-            let rest = in_phase
-                .iter()
-                .copied()
-                .filter(|r| r.owner != canary.owner)
-                .collect();
-            vec![vec![*canary], rest]
-        }
-        _ => vec![in_phase.to_vec()],
+    let others: Vec<&ResourcePlan> = in_phase
+        .iter()
+        .copied()
+        .filter(|r| !rolling.iter().any(|x| x.owner == r.owner))
+        .collect();
+    if rolling.len() <= 1 {
+        return vec![in_phase.to_vec()];
     }
+    let mut out = vec![vec![rolling[0]]];
+    for chunk in rolling[1..].chunks(batch) {
+        out.push(chunk.to_vec());
+    }
+    out[1].extend(others);
+    // Keep each batch in plan order.
+    for b in &mut out {
+        b.sort_by_key(|r| in_phase.iter().position(|x| x.owner == r.owner));
+    }
+    out
+}
+
+/// Whether a change makes the host's service drop or change requests (so it is drained first):
+/// a reload or restart, a new release, a file's content.
+fn touches_traffic(r: &ResourcePlan) -> bool {
+    r.changes.iter().any(|c| match c {
+        Change::Service { action, .. } => {
+            matches!(action, ServiceAction::Reload | ServiceAction::Restart)
+        }
+        Change::Release { .. } => true,
+        Change::File { action, .. } => *action != crate::plan::FileAction::Attributes,
+        _ => false,
+    })
 }
 
 fn report(name: &str, outcome: Outcome) -> HostReport {
@@ -93,7 +118,7 @@ pub async fn apply(run: &Run<'_>, plans: &[ResourcePlan]) -> Vec<HostReport> {
         let mut results: Vec<HostReport> = Vec::new();
         // Why the later batches of this phase are left alone, once one failed.
         let mut stop: Option<String> = None;
-        for batch in batches(&in_phase) {
+        for batch in batches(&in_phase, run.batch) {
             if let Some(reason) = &stop {
                 for r in batch {
                     results.push(if r.changes.is_empty() {
@@ -117,7 +142,7 @@ pub async fn apply(run: &Run<'_>, plans: &[ResourcePlan]) -> Vec<HostReport> {
             if let Some(bad) = outcomes.iter().find(|r| stops(&r.outcome)) {
                 let interrupted = outcomes.iter().any(|r| r.outcome == Outcome::Interrupted);
                 stop = Some(if interrupted {
-                    format!("interrupted while {} went first; left as it was", bad.host)
+                    format!("interrupted while {} was next; left as it was", bad.host)
                 } else {
                     format!("{} went first and failed; left as it was", bad.host)
                 });
@@ -161,10 +186,59 @@ async fn one(run: &Run<'_>, r: &ResourcePlan, gate: &Semaphore) -> HostReport {
             },
         );
     };
+    // A serving host whose change touches its traffic leaves every load balancer first.
+    let drained = if touches_traffic(r) && serving(r) && !desired.memberships.is_empty() {
+        match drain::take_out(run, desired).await {
+            Ok(d) => Some(d),
+            Err((why, d)) => {
+                let (mut done, _) = drain::put_back(run, name, &d.out).await;
+                let mut all = d.done;
+                all.append(&mut done);
+                finish("failed at drain");
+                return HostReport {
+                    host: name.to_string(),
+                    outcome: Outcome::Failed {
+                        step: "drain".into(),
+                        error: why,
+                        rolled_back: false,
+                    },
+                    done: all,
+                    seconds: started.elapsed().as_secs_f64(),
+                };
+            }
+        }
+    } else {
+        None
+    };
     let mut host = HostRun::new(remote.as_ref(), desired, r, run);
-    let outcome = host.run().await;
+    let mut outcome = host.run().await;
+    let mut done = Vec::new();
+    if let Some(d) = drained {
+        done = d.done;
+        done.append(&mut host.done);
+        // Back in service whatever happened (a failed change was rolled back; Ctrl-C too), if
+        // it served before.
+        let (mut back, failed) = drain::put_back(run, name, &d.out).await;
+        done.append(&mut back);
+        if let Some(why) = failed {
+            match &mut outcome {
+                Outcome::Failed { error, .. } => {
+                    error.push_str(&format!("\nand it is not back in service: {why}"))
+                }
+                _ => {
+                    outcome = Outcome::Failed {
+                        step: "ready".into(),
+                        error: why,
+                        rolled_back: false,
+                    }
+                }
+            }
+        }
+    } else {
+        done.append(&mut host.done);
+    }
     finish(&match &outcome {
-        Outcome::Changed => format!("changed ({} steps)", host.done.len()),
+        Outcome::Changed => format!("changed ({} steps)", done.len()),
         Outcome::Failed { step, .. } => format!("failed at {step}"),
         Outcome::Interrupted => "interrupted".into(),
         _ => "unchanged".into(),
@@ -172,7 +246,7 @@ async fn one(run: &Run<'_>, r: &ResourcePlan, gate: &Semaphore) -> HostReport {
     HostReport {
         host: name.to_string(),
         outcome,
-        done: host.done,
+        done,
         seconds: started.elapsed().as_secs_f64(),
     }
 }

@@ -68,6 +68,14 @@ pub enum Line<'a> {
     Attributes { path: &'a str },
     /// A checker rejected a staged file; its output follows.
     Invalid { path: &'a str, checker: &'a str },
+    /// A load-balancer server's status before a drain (`UP`, `DOWN 1/2`, `MAINT`...).
+    Was { status: &'a str },
+    /// Sessions a drain left when its time ran out.
+    Left { sessions: &'a str },
+    /// A server's status after it was readied.
+    Now { status: &'a str },
+    /// The load balancer's admin socket does not exist (nothing to drain).
+    Absent,
 }
 
 impl<'a> Line<'a> {
@@ -82,6 +90,10 @@ impl<'a> Line<'a> {
             },
             ["attrs", path] => Line::Attributes { path },
             ["invalid", path, checker] => Line::Invalid { path, checker },
+            ["was", status] => Line::Was { status },
+            ["left", sessions] => Line::Left { sessions },
+            ["now", status] => Line::Now { status },
+            ["absent"] => Line::Absent,
             _ => return None,
         })
     }

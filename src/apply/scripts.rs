@@ -140,6 +140,20 @@ pub fn http_health(check: &HttpCheck) -> Script {
         .arg(check.host_header.clone())
 }
 
+/// Drains `server` of `backend` on the admin socket, at most `seconds` long, then MAINT.
+pub fn drain(socket: &str, backend: &str, server: &str, seconds: u64) -> Script {
+    apply_script("drain", include_str!("sh/drain.sh"))
+        .args([socket, backend, server])
+        .arg(seconds.to_string())
+}
+
+/// Readies `server` of `backend` and waits at most `seconds` until HAProxy has it UP.
+pub fn ready(socket: &str, backend: &str, server: &str, seconds: u64) -> Script {
+    apply_script("ready", include_str!("sh/ready.sh"))
+        .args([socket, backend, server])
+        .arg(seconds.to_string())
+}
+
 pub fn db_health() -> Script {
     apply_script("db-health", include_str!("sh/db_health.sh"))
 }
@@ -202,6 +216,8 @@ mod tests {
                 host_header: "www.foobar.com".into(),
             }),
             db_health(),
+            drain("/run/haproxy/admin.sock", "web", "web-01", 30),
+            ready("/run/haproxy/admin.sock", "web", "web-01", 10),
             crate::observe::fetch_script(&["/etc/a b".into(), "/etc/c".into()]),
             crate::observe::probe_script(&crate::desired::HostState {
                 name: "h".into(),

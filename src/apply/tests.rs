@@ -3,7 +3,9 @@
 //! one; what they were asked to run is recorded in order.
 
 use super::*;
-use crate::desired::{Action, File, HealthCheck, HostState, HttpCheck, Notify, Service, Validator};
+use crate::desired::{
+    Action, File, HealthCheck, HostState, HttpCheck, LbMembership, Notify, Service, Validator,
+};
 use crate::plan::{Change, FileAction, Owner, ResourcePlan, Seen, ServiceAction};
 use crate::remote::{Output, Running, Script};
 use crate::topology::Role;
@@ -37,6 +39,8 @@ impl FakeHost {
             };
         }
         let stdout = match script.name() {
+            "drain" => "was\tUP\n".to_string(),
+            "ready" => "now\tUP\n".to_string(),
             // Six parameters a file after the first two: report each content file swapped.
             "files" => script.parameters()[2..]
                 .chunks(6)
@@ -132,7 +136,17 @@ fn host(name: &str, role: Role) -> HostState {
         release: None,
         database: None,
         health: vec![health],
-        memberships: Vec::new(),
+        memberships: if role == Role::Web {
+            vec![LbMembership {
+                lb_host: "lb-01".into(),
+                backend: "web".into(),
+                server: name.into(),
+                admin_socket: "/run/haproxy/admin.sock".into(),
+                rise_ms: 3000,
+            }]
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -229,6 +243,8 @@ impl Lab {
             remotes: &self.remotes,
             db_password: None,
             forks: 32,
+            batch: 1,
+            drain_timeout: std::time::Duration::from_secs(30),
             interrupt: &self.interrupt,
             on_event: &on_event,
             release_tar: None,
@@ -250,6 +266,24 @@ impl Lab {
             .into_iter()
             .filter_map(|c| c.strip_prefix(&format!("{host}:")).map(str::to_string))
             .collect()
+    }
+
+    /// Where a host's first script that changes it (not a drain or ready of its servers) stands.
+    fn first_change(&self, host: &str) -> usize {
+        self.calls()
+            .iter()
+            .position(|c| {
+                c.strip_prefix(&format!("{host}:"))
+                    .is_some_and(|s| s != "drain" && s != "ready")
+            })
+            .unwrap_or(usize::MAX)
+    }
+
+    /// A host was at most asked to drain and ready its servers.
+    fn changed_nothing_on(&self, host: &str) -> bool {
+        self.calls_on(host)
+            .iter()
+            .all(|s| s == "drain" || s == "ready")
     }
 
     /// Where a host's first script stands in the whole log.
@@ -284,7 +318,7 @@ fn phases_run_database_then_servers_then_load_balancer() {
     for web in ["web-01", "web-02", "web-03"] {
         assert!(lab.first_call(web) > db_done, "{:?}", lab.calls());
         assert!(
-            lab.last_call(web) < lab.first_call("lb-01"),
+            lab.last_call(web) < lab.first_change("lb-01"),
             "{:?}",
             lab.calls()
         );
@@ -308,9 +342,13 @@ fn batches_put_one_serving_host_first_and_new_hosts_with_the_rest() {
     let plans = lab.plans();
     let webs: Vec<&ResourcePlan> = plans[1..4].iter().collect();
     let names = |b: &Vec<&ResourcePlan>| b.iter().map(|r| r.name().to_string()).collect::<Vec<_>>();
-    let b = batches(&webs);
     assert_eq!(
-        b.iter().map(names).collect::<Vec<_>>(),
+        batches(&webs, 1).iter().map(names).collect::<Vec<_>>(),
+        [vec!["web-01"], vec!["web-02"], vec!["web-03"]],
+        "a canary, then one at a time"
+    );
+    assert_eq!(
+        batches(&webs, 2).iter().map(names).collect::<Vec<_>>(),
         [vec!["web-01"], vec!["web-02", "web-03"]]
     );
     // One serving host with changes: no canary.
@@ -321,14 +359,14 @@ fn batches_put_one_serving_host_first_and_new_hosts_with_the_rest() {
         });
     }
     let webs: Vec<&ResourcePlan> = fresh[1..4].iter().collect();
-    assert_eq!(batches(&webs).len(), 1);
+    assert_eq!(batches(&webs, 1).len(), 1);
     // Only new hosts (packages to install): all at once.
     fresh[3].changes.push(Change::Package {
         name: "nginx".into(),
     });
     let webs: Vec<&ResourcePlan> = fresh[1..4].iter().collect();
     assert_eq!(
-        batches(&webs).iter().map(names).collect::<Vec<_>>(),
+        batches(&webs, 1).iter().map(names).collect::<Vec<_>>(),
         [vec!["web-01", "web-02", "web-03"]]
     );
 }
@@ -375,7 +413,11 @@ fn a_failed_canary_is_rolled_back_and_the_rest_is_left_alone() {
             reason: "a host of an earlier phase (app/web servers) failed".into()
         }
     );
-    assert!(lab.calls_on("lb-01").is_empty());
+    assert!(
+        lab.changed_nothing_on("lb-01"),
+        "{:?}",
+        lab.calls_on("lb-01")
+    );
 }
 
 #[test]
@@ -424,7 +466,11 @@ fn an_unreachable_host_fails_its_phase_and_stops_later_phases() {
         outcome(&reports, "lb-01"),
         Outcome::Skipped { .. }
     ));
-    assert!(lab.calls_on("lb-01").is_empty());
+    assert!(
+        lab.changed_nothing_on("lb-01"),
+        "{:?}",
+        lab.calls_on("lb-01")
+    );
 }
 
 #[test]
@@ -448,9 +494,82 @@ fn ctrl_c_during_a_swap_finishes_that_host_and_starts_no_other() {
     let reports = lab.apply(&lab.plans(), &[]);
     assert_eq!(outcome(&reports, "web-01"), &Outcome::Changed);
     assert_eq!(lab.calls_on("web-01"), ["files", "services", "http-health"]);
+    assert_eq!(
+        lab.calls_on("lb-01"),
+        ["drain", "ready"],
+        "the canary is back in service"
+    );
+    assert_eq!(outcome(&reports, "web-02"), &Outcome::Interrupted);
+    assert_eq!(
+        outcome(&reports, "web-03"),
+        &Outcome::Skipped {
+            reason: "interrupted while web-02 was next; left as it was".into()
+        }
+    );
     for web in ["web-02", "web-03"] {
-        assert_eq!(outcome(&reports, web), &Outcome::Interrupted);
         assert!(lab.calls_on(web).is_empty());
     }
-    assert!(lab.calls_on("lb-01").is_empty());
+}
+
+#[test]
+fn each_server_is_drained_on_its_load_balancer_around_its_change() {
+    let lab = lab(&[], None);
+    let reports = lab.apply(&lab.plans(), &[]);
+    assert!(
+        reports.iter().all(|r| r.outcome == Outcome::Changed),
+        "{reports:?}"
+    );
+    let calls = lab.calls();
+    for web in ["web-01", "web-02", "web-03"] {
+        let first = lab.first_call(web);
+        let last = lab.last_call(web);
+        // The drain just before its first step, the ready just after its last.
+        let drains: Vec<usize> = calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| *c == "lb-01:drain")
+            .map(|(i, _)| i)
+            .collect();
+        assert!(
+            drains.iter().any(|d| *d < first && first - d == 1),
+            "{calls:?}"
+        );
+        assert_eq!(
+            calls.get(last + 1).map(String::as_str),
+            Some("lb-01:ready"),
+            "{calls:?}"
+        );
+        let report = reports.iter().find(|r| r.host == web).unwrap();
+        assert!(
+            report.done.first().unwrap().starts_with("drained on lb-01"),
+            "{report:?}"
+        );
+        assert_eq!(report.done.last().unwrap(), "ready on lb-01: UP");
+    }
+    // One at a time: web-02 starts after web-01 is back in service.
+    assert!(lab.first_call("web-02") > lab.last_call("web-01") + 1);
+}
+
+#[test]
+fn a_failed_canary_goes_back_into_service_after_its_rollback() {
+    let lab = lab(
+        &[("web-01", "http-health", protocol::Exit::Health.code())],
+        None,
+    );
+    let reports = lab.apply(&lab.plans(), &[]);
+    assert!(matches!(
+        outcome(&reports, "web-01"),
+        Outcome::Failed {
+            rolled_back: true,
+            ..
+        }
+    ));
+    let calls = lab.calls();
+    let rollback = calls.iter().position(|c| c == "web-01:rollback").unwrap();
+    assert_eq!(calls[rollback + 1], "lb-01:ready", "{calls:?}");
+    assert_eq!(
+        calls.iter().filter(|c| *c == "lb-01:drain").count(),
+        1,
+        "the others are never drained: {calls:?}"
+    );
 }

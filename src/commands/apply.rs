@@ -258,6 +258,8 @@ fn locked_run(
         remotes: &remotes,
         db_password: p.db_password.as_ref(),
         forks: args.forks,
+        batch: args.batch as usize,
+        drain_timeout: args.drain_timeout,
         interrupt,
         on_event: &on_event,
         release_tar: release_tar.as_deref(),

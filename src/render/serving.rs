@@ -68,6 +68,7 @@ pub fn memberships(t: &Topology, h: &Host) -> Vec<LbMembership> {
                 backend: backend.clone(),
                 server: h.name.value.clone(),
                 admin_socket: lb.stats_socket.clone(),
+                rise_ms: lb.health_check.interval_ms * (u64::from(lb.health_check.rise) + 1),
             });
         }
     }
@@ -98,6 +99,7 @@ mod tests {
                 backend: "web".into(),
                 server: "web-02".into(),
                 admin_socket: t.load_balancer.as_ref().unwrap().stats_socket.clone(),
+                rise_ms: 2000 * 3,
             }]
         );
         assert!(memberships(&t, t.host("db-01").unwrap()).is_empty());

@@ -7,7 +7,9 @@ mod lab_ssh;
 mod support;
 
 mod apply;
+mod load;
 mod plan;
+mod rolling;
 mod secrets;
 mod security;
 mod verify;

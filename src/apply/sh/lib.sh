@@ -84,3 +84,16 @@ settle_pending() {
   fi
   rm -f "$PENDING"
 }
+
+# haproxy_cmd SOCKET COMMAND: one command on HAProxy's admin socket; prints its answer.
+haproxy_cmd() {
+  printf '%s\n' "$2" | socat -t 2 stdio "UNIX-CONNECT:$1"
+}
+
+# server_field SOCKET BACKEND SERVER COLUMN: the server's value in `show stat`, read by column
+# name (positions move between versions).
+server_field() {
+  haproxy_cmd "$1" "show stat" | awk -F, -v be="$2" -v srv="$3" -v col="$4" '
+    NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+    c && $1 == be && $2 == srv { print $c; exit }'
+}

@@ -1,0 +1,149 @@
+//! Taking a server out of every load balancer that sends it traffic before its host changes,
+//! and back in afterwards: drain (sessions finish), maint, change, ready, UP again. The run never
+//! ends with a healthy server left out, whatever happened to the change.
+
+use super::protocol::{Exit, Line};
+use super::{Run, scripts};
+use crate::desired::{HostState, LbMembership};
+use crate::remote::Remote;
+use std::sync::Arc;
+
+/// Time beyond the checks' rise that a readied server may take to come UP.
+const READY_MARGIN_SECONDS: u64 = 10;
+
+/// A server this run took out of one load balancer.
+pub(super) struct Out {
+    lb: Arc<dyn Remote>,
+    m: LbMembership,
+    /// Its status before (`UP`, `DOWN 1/2`...): only a server that served is put back.
+    was: String,
+}
+
+impl Out {
+    fn served(&self) -> bool {
+        self.was == "UP" || self.was.starts_with("UP ") || self.was.starts_with("DRAIN")
+    }
+}
+
+/// What a drain came to, for the host's report.
+pub(super) struct Drained {
+    pub out: Vec<Out>,
+    pub done: Vec<String>,
+}
+
+/// Drains `desired`'s server on every load balancer of the run that has it, at most
+/// `run.drain_timeout` each. A load balancer the run is not connected to cannot be drained:
+/// said in `done`, not an error (its phase reports it).
+pub(super) async fn take_out(
+    run: &Run<'_>,
+    desired: &HostState,
+) -> Result<Drained, (String, Drained)> {
+    let mut drained = Drained {
+        out: Vec::new(),
+        done: Vec::new(),
+    };
+    let seconds = run.drain_timeout.as_secs().max(1);
+    for m in &desired.memberships {
+        let Some(lb) = run.remotes.get(&m.lb_host) else {
+            drained.done.push(format!(
+                "not drained on {}: not connected in this run",
+                m.lb_host
+            ));
+            continue;
+        };
+        (run.on_event)(super::Event::Step {
+            host: &desired.name,
+            message: &format!("draining on {}", m.lb_host),
+        });
+        let script = scripts::drain(&m.admin_socket, &m.backend, &m.server, seconds);
+        let out = match lb.run(&script, b"").await {
+            Ok(o) if o.ok() => o,
+            Ok(o) => return Err((format!("draining on {}: {}", m.lb_host, o.text()), drained)),
+            Err(e) => return Err((format!("draining on {}: {e}", m.lb_host), drained)),
+        };
+        let mut was = None;
+        let mut left = None;
+        for line in out.stdout.lines() {
+            match Line::parse(line) {
+                Some(Line::Was { status }) => was = Some(status.to_string()),
+                Some(Line::Left { sessions }) => left = Some(sessions.to_string()),
+                _ => {}
+            }
+        }
+        let Some(was) = was else {
+            drained
+                .done
+                .push(format!("{}: no HAProxy yet, nothing to drain", m.lb_host));
+            continue;
+        };
+        drained.done.push(match &left {
+            Some(n) => format!(
+                "drained on {} ({}/{}, was {was}; {n} session(s) still open after {seconds}s)",
+                m.lb_host, m.backend, m.server
+            ),
+            None => format!(
+                "drained on {} ({}/{}, was {was})",
+                m.lb_host, m.backend, m.server
+            ),
+        });
+        drained.out.push(Out {
+            lb: lb.clone(),
+            m: m.clone(),
+            was,
+        });
+    }
+    Ok(drained)
+}
+
+/// Puts back every server that served before it was drained and waits until HAProxy has it UP
+/// (at most its health checks' time to rise, with room). Returns what was done and, if a server
+/// did not come UP, why.
+pub(super) async fn put_back(
+    run: &Run<'_>,
+    host: &str,
+    out: &[Out],
+) -> (Vec<String>, Option<String>) {
+    let mut done = Vec::new();
+    let mut failed = None;
+    for o in out.iter().filter(|o| o.served()) {
+        (run.on_event)(super::Event::Step {
+            host,
+            message: &format!("ready on {}", o.m.lb_host),
+        });
+        // Its checks' time to rise, and room for a slow first answer.
+        let seconds = o.m.rise_ms.div_ceil(1000) + READY_MARGIN_SECONDS;
+        let script = scripts::ready(&o.m.admin_socket, &o.m.backend, &o.m.server, seconds);
+        match o.lb.run(&script, b"").await {
+            Ok(r) if r.ok() => done.push(format!("ready on {}: UP", o.m.lb_host)),
+            Ok(r) => {
+                let now = r
+                    .stdout
+                    .lines()
+                    .find_map(|l| match Line::parse(l) {
+                        Some(Line::Now { status }) => Some(status.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| r.text());
+                let why = if r.code == Some(Exit::Health.code()) {
+                    format!(
+                        "{} does not have {} UP again after {seconds}s: it is {now}",
+                        o.m.lb_host, o.m.server
+                    )
+                } else {
+                    format!("readying on {}: {now}", o.m.lb_host)
+                };
+                failed.get_or_insert(why);
+            }
+            Err(e) => {
+                failed.get_or_insert(format!("readying on {}: {e}", o.m.lb_host));
+            }
+        }
+    }
+    for o in out.iter().filter(|o| !o.served()) {
+        done.push(format!(
+            "left out on {}: it was {} before this run",
+            o.m.lb_host, o.was
+        ));
+    }
+    (done, failed)
+}
