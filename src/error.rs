@@ -12,6 +12,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read {}: it is {what}, not a regular file", path.display())]
+    #[diagnostic(
+        code(io::not_a_file),
+        help("give -i/--inventory the topology file itself (a symbolic link to one is fine)")
+    )]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("cannot read {}: {reason}", path.display())]
+    #[diagnostic(
+        code(io::too_large),
+        help("a topology is a few kilobytes; check that -i/--inventory names the right file")
+    )]
+    TooLarge { path: PathBuf, reason: String },
     #[error("cannot write {}", path.display())]
     #[diagnostic(code(io::write), help("check that the folder is writable"))]
     Write {

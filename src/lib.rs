@@ -9,6 +9,7 @@ pub mod desired;
 pub mod diagnostic;
 mod error;
 pub mod fleet;
+pub mod input_file;
 pub mod lab;
 pub mod observe;
 pub mod plan;

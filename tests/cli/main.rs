@@ -5,5 +5,6 @@ mod support;
 
 mod configs;
 mod fuzz;
+mod input;
 mod render;
 mod validate;
