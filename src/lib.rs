@@ -11,6 +11,7 @@ mod error;
 pub mod fleet;
 pub mod input_file;
 pub mod lab;
+pub mod line_index;
 pub mod observe;
 pub mod plan;
 pub mod release;
