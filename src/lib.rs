@@ -17,6 +17,7 @@ pub mod plan;
 pub mod release;
 pub mod remote;
 pub mod render;
+pub mod safe_write;
 pub mod secret;
 pub mod topology;
 pub mod transport;

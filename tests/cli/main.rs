@@ -7,4 +7,5 @@ mod configs;
 mod fuzz;
 mod input;
 mod render;
+mod render_out;
 mod validate;
