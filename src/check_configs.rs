@@ -1,11 +1,13 @@
 //! Runs the real parsers on rendered files: `haproxy -c -f`, `nginx -t` on the full rendered Nginx
 //! configuration, `mariadbd --defaults-file=F --help --verbose` (MySQL: `mysqld --validate-config`),
 //! and `named-checkzone` where installed. Files are written to a private temporary folder laid out
-//! like the host's file system; checker output names the host's paths, not the temporary ones.
+//! like the host's file system (by `safe_write::Tree`: the paths come from the topology, and
+//! none may leave that folder); checker output names the host's paths, not the temporary ones.
 
 use crate::desired::{Desired, HostState, Validator};
+use crate::safe_write::Tree;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 #[derive(Clone, Debug, Serialize)]
@@ -47,28 +49,29 @@ pub fn install_hint(program: &str) -> String {
 }
 
 /// Checks every validatable file of every host. `zone` is the rendered zone data, if any.
-pub fn run(desired: &Desired, zone: Option<&(String, String)>) -> std::io::Result<Vec<Outcome>> {
+pub fn run(
+    desired: &Desired,
+    zone: Option<&(String, String)>,
+) -> Result<Vec<Outcome>, crate::Error> {
     let tmp = tempfile::Builder::new()
         .prefix("foobar-infra-check-")
-        .tempdir()?;
+        .tempdir()
+        .map_err(|source| crate::Error::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let tree = Tree::open(tmp.path())?;
     let mut jobs: Vec<Job> = Vec::new();
     for h in &desired.hosts {
-        let root = tmp.path().join(&h.name);
         for f in &h.files {
-            let p = under(&root, &f.path);
-            if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(&p, &f.content)?;
+            tree.write(&[&h.name, &f.path], f.content.as_bytes(), 0o644)?;
         }
-        jobs.extend(jobs_for(h, &root)?);
+        jobs.extend(jobs_for(h, &tree)?);
     }
     if let Some((name, text)) = zone
         && let Some(z) = &desired.dns
     {
-        let p = tmp.path().join("_dns").join(name);
-        std::fs::create_dir_all(p.parent().unwrap_or(tmp.path()))?;
-        std::fs::write(&p, text)?;
+        let p = tree.write(&["_dns", name], text.as_bytes(), 0o644)?;
         jobs.push(Job {
             host: "(zone)".into(),
             file: name.clone(),
@@ -89,10 +92,6 @@ pub fn run(desired: &Desired, zone: Option<&(String, String)>) -> std::io::Resul
             .collect()
     });
     Ok(outcomes)
-}
-
-fn under(root: &Path, abs: &str) -> PathBuf {
-    root.join(abs.trim_start_matches('/'))
 }
 
 struct Job {
@@ -168,12 +167,13 @@ fn relevant_lines(text: &str) -> String {
     }
 }
 
-fn jobs_for(h: &HostState, root: &Path) -> std::io::Result<Vec<Job>> {
+fn jobs_for(h: &HostState, tree: &Tree) -> Result<Vec<Job>, crate::Error> {
+    let root = tree.join(&[&h.name])?;
     let strip = root.display().to_string();
     let mut jobs = Vec::new();
     let mut nginx_done = false;
     for f in &h.files {
-        let path = under(root, &f.path).display().to_string();
+        let path = tree.join(&[&h.name, &f.path])?.display().to_string();
         let job = |program, args: Vec<String>| Job {
             host: h.name.clone(),
             file: f.path.clone(),
@@ -187,7 +187,7 @@ fn jobs_for(h: &HostState, root: &Path) -> std::io::Result<Vec<Job>> {
             }
             Some(Validator::Nginx) if !nginx_done => {
                 nginx_done = true;
-                let main = nginx_main(h, root)?;
+                let main = nginx_main(h, tree)?;
                 let error_log = root.join("nginx-check-error.log").display().to_string();
                 let mut j = job(
                     "nginx",
@@ -229,11 +229,48 @@ fn jobs_for(h: &HostState, root: &Path) -> std::io::Result<Vec<Job>> {
     Ok(jobs)
 }
 
-/// Writes a copy of the host's nginx.conf whose includes of managed files point into `root`, so
-/// `nginx -t` reads the rendered files rather than the machine's own.
-fn nginx_main(h: &HostState, root: &Path) -> std::io::Result<String> {
-    let text = h.nginx_main_relocated(|path| Some(under(root, path).display().to_string()));
-    let p = root.join("etc/nginx/nginx.check.conf");
-    std::fs::write(&p, text)?;
+/// Writes a copy of the host's nginx.conf whose includes of managed files point into the host's
+/// folder, so `nginx -t` reads the rendered files rather than the machine's own.
+fn nginx_main(h: &HostState, tree: &Tree) -> Result<String, crate::Error> {
+    let text = h.nginx_main_relocated(|path| {
+        tree.join(&[&h.name, path])
+            .ok()
+            .map(|p| p.display().to_string())
+    });
+    let p = tree.write(
+        &[&h.name, "/etc/nginx/nginx.check.conf"],
+        text.as_bytes(),
+        0o644,
+    )?;
     Ok(p.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{self, Secrets};
+    use crate::topology;
+
+    fn minimal() -> Desired {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal.yaml");
+        let loaded = topology::load(topology::read(&path).unwrap(), &|_| None);
+        let t = loaded.topology.as_ref().unwrap();
+        let tera = render::templates::load(None).unwrap();
+        render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap()
+    }
+
+    /// A host path that climbs out of the temporary folder is refused, not written.
+    #[test]
+    fn a_path_leaving_the_temporary_folder_is_refused() {
+        let mut desired = minimal();
+        let escape = format!(
+            "/../../../../../../../../{}/escaped.conf",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        desired.hosts[0].files[0].path = escape.clone();
+        let e = run(&desired, None).unwrap_err();
+        assert!(matches!(e, crate::Error::OutputEscape { .. }), "{e:?}");
+        let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("escaped.conf");
+        assert!(!target.exists());
+    }
 }

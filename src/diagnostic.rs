@@ -3,6 +3,7 @@
 //! A `Problem` is plain data; `ui::report` turns a list of them into miette's graphical or
 //! narrated output, JSON, or GitHub annotations.
 
+pub use crate::line_index::LineIndex;
 use serde::Serialize;
 
 /// A byte range in the topology source.
@@ -87,21 +88,10 @@ impl Problem {
     }
 }
 
-/// The 1-based line and column (in characters) of a byte offset.
+/// The 1-based line and column (in characters) of a byte offset. `\r\n`, `\n` and a lone `\r`
+/// each end a line. One lookup scans the text: for many, build a `LineIndex` once.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(text, offset.min(text.len()));
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
-}
-
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
+    LineIndex::new(text).line_col(text, offset)
 }
 
 /// Suggests the closest of `candidates` to a mistyped `word`, if one is close enough.

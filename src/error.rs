@@ -12,12 +12,49 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read {}: it is {what}, not a regular file", path.display())]
+    #[diagnostic(
+        code(io::not_a_file),
+        help("give -i/--inventory the topology file itself (a symbolic link to one is fine)")
+    )]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("cannot read {}: {reason}", path.display())]
+    #[diagnostic(
+        code(io::too_large),
+        help("a topology is a few kilobytes; check that -i/--inventory names the right file")
+    )]
+    TooLarge { path: PathBuf, reason: String },
     #[error("cannot write {}", path.display())]
     #[diagnostic(code(io::write), help("check that the folder is writable"))]
     Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("{} is a symbolic link: nothing is written through one", path.display())]
+    #[diagnostic(
+        code(io::symlink),
+        help(
+            "the output folder holds a link where a folder or file of the render goes; remove it \
+             (nothing was written through it) and run again"
+        )
+    )]
+    OutputLink { path: PathBuf },
+    #[error("refusing to write `{path}`: it is not a plain path under the output folder")]
+    #[diagnostic(
+        code(io::escape),
+        help(
+            "a rendered path has a `..` or `.` component or names no file, which the topology \
+             checks should have refused; please report it"
+        )
+    )]
+    OutputEscape { path: String },
+    #[error("refusing to render into {}: {reason}", path.display())]
+    #[diagnostic(code(render::out), help("{help}"))]
+    UnsafeOut {
+        path: PathBuf,
+        reason: String,
+        help: String,
     },
     #[error("{file} is not a valid topology ({errors} error(s) above)")]
     #[diagnostic(

@@ -33,9 +33,11 @@ pub(crate) fn require_valid(loaded: Loaded) -> Result<(topology::Source, Topolog
         );
     } else {
         // Warnings do not stop these commands: one line each.
+        let text = &loaded.source.text;
+        let lines = crate::diagnostic::LineIndex::new(text);
         for w in &loaded.problems {
             let at = w.span.map_or(String::new(), |s| {
-                let (l, c) = crate::diagnostic::line_col(&loaded.source.text, s.offset);
+                let (l, c) = lines.line_col(text, s.offset);
                 format!(" ({}:{l}:{c})", loaded.source.name)
             });
             eprintln!("warning: {}{at}", w.message);

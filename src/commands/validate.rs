@@ -18,11 +18,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, crate::Error> {
             .map_err(render::RenderError::from)?;
         let desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted)?;
         let zone = render::zone_file(t, &tera)?;
-        checks =
-            check_configs::run(&desired, zone.as_ref()).map_err(|source| crate::Error::Write {
-                path: std::env::temp_dir(),
-                source,
-            })?;
+        checks = check_configs::run(&desired, zone.as_ref())?;
     }
     let checks_failed = checks.iter().any(|c| matches!(c.status, Status::Failed(_)));
     let (source, problems) = (&loaded.source, &loaded.problems);

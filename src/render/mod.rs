@@ -6,9 +6,13 @@ pub mod templates;
 mod view;
 
 use crate::desired::*;
+use crate::input_file::read_text;
 use crate::secret::{REDACTED, Secret};
 use crate::topology::{AppKind, Engine, Role, Source, Topology};
 use sha2::{Digest, Sha256};
+
+/// The largest `database.schema` read (it may hold seed data; a schema is kilobytes).
+pub const MAX_SCHEMA_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Secrets for rendering: real values (plan, apply) or placeholders (render, validate).
 #[derive(Clone, Debug)]
@@ -91,7 +95,8 @@ pub fn render(
     let schema = match t.database.as_ref().and_then(|d| d.schema.as_ref()) {
         Some(rel) => {
             let path = source.base_dir.join(&rel.value);
-            let text = std::fs::read_to_string(&path).map_err(|e| RenderError::Schema {
+            // Named by the topology: a regular file only, and bounded.
+            let text = read_text(&path, MAX_SCHEMA_BYTES).map_err(|e| RenderError::Schema {
                 path: path.display().to_string(),
                 message: e.to_string(),
             })?;

@@ -5,24 +5,15 @@ pub mod decode;
 pub mod load;
 pub mod model;
 pub mod node;
+mod source;
 
 pub use crate::diagnostic::Span;
 pub use decode::Sp;
 pub use model::*;
+pub use source::{MAX_TOPOLOGY_BYTES, Source, read};
 
 use crate::diagnostic::Problem;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// The topology's text, kept so diagnostics can quote it.
-#[derive(Clone, Debug)]
-pub struct Source {
-    /// The file name as the user gave it.
-    pub name: String,
-    pub text: Arc<String>,
-    /// Folder that relative paths in the topology are resolved against.
-    pub base_dir: PathBuf,
-}
+use std::path::PathBuf;
 
 /// The result of reading a topology: the model if it could be built, and every problem found.
 pub struct Loaded {
@@ -35,23 +26,6 @@ impl Loaded {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Problem::is_error)
     }
-}
-
-/// Reads a topology file, or fails with an I/O error naming it.
-pub fn read(path: &Path) -> Result<Source, crate::Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Read {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let base_dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    Ok(Source {
-        name: path.display().to_string(),
-        text: Arc::new(text),
-        base_dir,
-    })
 }
 
 /// Parses, decodes and checks a topology; `env` looks up environment variables.

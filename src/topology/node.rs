@@ -3,7 +3,7 @@
 //! The typed model is decoded from this tree by hand (see `load/`) rather than by serde derive,
 //! so that one run can report every unknown key and wrong type, each under its exact value.
 
-use crate::diagnostic::Span;
+use crate::diagnostic::{LineIndex, Span};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
@@ -103,38 +103,42 @@ fn span_of(text: &str, loc: &serde_saphyr::Location) -> Span {
     }
 }
 
-/// Converts a 1-based line/column position (in characters) into a byte offset.
+/// Converts a 1-based line/column position (in characters) into a byte offset. Lines end as
+/// the parser ends them: at `\r\n`, `\n` or a lone `\r`.
 fn span_of_location(text: &str, loc: &serde_saphyr::Location) -> Span {
     let (line, col) = (loc.line() as usize, loc.column() as usize);
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            let col_bytes: usize = l
-                .chars()
-                .take(col.saturating_sub(1))
-                .map(char::len_utf8)
-                .sum();
-            offset += col_bytes;
-            // Cover the word at the position (a key, a value), or the one character there.
-            let rest = &l[col_bytes..];
-            let word: usize = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || "_-.".contains(*c))
-                .map(char::len_utf8)
-                .sum();
-            let len = if word > 0 {
-                word
-            } else {
-                rest.chars()
-                    .next()
-                    .filter(|c| *c != '\n')
-                    .map_or(0, char::len_utf8)
-            };
-            return Span::new(offset, len);
-        }
-        offset += l.len();
+    let lines = LineIndex::new(text);
+    if line == 0 || line > lines.line_count() {
+        return Span::new(text.len(), 0);
     }
-    Span::new(text.len(), 0)
+    let offset = lines.line_start(line - 1);
+    let end = if line < lines.line_count() {
+        lines.line_start(line)
+    } else {
+        text.len()
+    };
+    let l = &text[offset..end];
+    let col_bytes: usize = l
+        .chars()
+        .take(col.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    // Cover the word at the position (a key, a value), or the one character there.
+    let rest = &l[col_bytes..];
+    let word: usize = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || "_-.".contains(*c))
+        .map(char::len_utf8)
+        .sum();
+    let len = if word > 0 {
+        word
+    } else {
+        rest.chars()
+            .next()
+            .filter(|c| !matches!(c, '\n' | '\r'))
+            .map_or(0, char::len_utf8)
+    };
+    Span::new(offset + col_bytes, len)
 }
 
 fn convert(raw: Spanned<Raw>, text: &str) -> Node {
@@ -264,6 +268,35 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3").unwrap_err();
         assert!(err.span.offset > 0, "{err:?}");
         assert!(!err.message.starts_with("line"), "{}", err.message);
+    }
+
+    /// The parser ends lines at `\r\n`, `\n` and a lone `\r` alike: spans and the positions of
+    /// syntax errors land on the same line and column whatever the file's line endings.
+    #[test]
+    fn every_line_ending_gives_the_same_positions() {
+        let lf = "a: 1\nb:\n  - \"80\"\nc: [1, 2\nd: 3\n";
+        let place = |text: &str| {
+            let root = parse(&text[..text.find("c:").unwrap()]).unwrap();
+            let Value::Map(pairs) = root.value else {
+                panic!("map expected")
+            };
+            let Value::Seq(items) = &pairs[1].1.value else {
+                panic!("seq expected")
+            };
+            let err = parse(text).unwrap_err();
+            (
+                crate::diagnostic::line_col(text, items[0].span.offset),
+                items[0].span.len,
+                crate::diagnostic::line_col(text, err.span.offset),
+                err.span.len,
+                err.message,
+            )
+        };
+        let expected = place(lf);
+        assert_eq!(expected.0, (3, 5));
+        for ending in ["\r\n", "\r"] {
+            assert_eq!(place(&lf.replace('\n', ending)), expected, "{ending:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What the user sees: diagnostics and reports, errors.
 
+pub mod indexed_source;
 pub mod plan_view;
 pub mod progress;
 pub mod report;

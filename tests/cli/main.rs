@@ -6,5 +6,7 @@ mod support;
 mod configs;
 mod fuzz;
 mod hostile;
+mod input;
 mod render;
+mod render_out;
 mod validate;

@@ -186,6 +186,8 @@ fn undefined_template_variables_are_errors() {
 fn render_writes_each_file_with_its_mode() {
     use std::os::unix::fs::PermissionsExt;
     let out = tempfile::tempdir().unwrap();
+    // An earlier render (it left its manifest), whose app.env was made wider since.
+    std::fs::write(out.path().join("manifest.json"), "{}\n").unwrap();
     let env = out.path().join("web-01/etc/foobar/app.env");
     std::fs::create_dir_all(env.parent().unwrap()).unwrap();
     std::fs::write(&env, "stale\n").unwrap();
