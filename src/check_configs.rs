@@ -1,6 +1,8 @@
 //! Runs the real parsers on rendered files: `haproxy -c -f`, `nginx -t` on the full rendered Nginx
 //! configuration, `mariadbd --defaults-file=F --help --verbose` (MySQL: `mysqld --validate-config`),
-//! and `named-checkzone` where installed. Files are written to a private temporary folder laid out
+//! `systemd-analyze verify` on unit files (in the host's folder as its root, with a stand-in for
+//! each program the unit runs, which comes with the release), and `named-checkzone` where
+//! installed. Files are written to a private temporary folder laid out
 //! like the host's file system (by `safe_write::Tree`: the paths come from the topology, and
 //! none may leave that folder); checker output names the host's paths, not the temporary ones.
 
@@ -43,6 +45,7 @@ pub fn install_hint(program: &str) -> String {
         "nginx" => "nginx",
         "mariadbd" | "mysqld" => "mariadb-server",
         "named-checkzone" | "named-checkconf" => "bind9-utils",
+        "systemd-analyze" => "systemd",
         other => other,
     };
     format!("{program} is not installed: apt-get install {package}")
@@ -223,10 +226,44 @@ fn jobs_for(h: &HostState, tree: &Tree) -> Result<Vec<Job>, crate::Error> {
                     ));
                 }
             }
+            Some(Validator::Systemd) => {
+                // The programs a unit runs come with the release or packages, not with render:
+                // an empty executable stands in for each, inside the host's folder only.
+                for program in unit_programs(&f.content) {
+                    if tree.join(&[&h.name, &program]).is_ok_and(|p| !p.exists()) {
+                        tree.write(&[&h.name, &program], b"#!/bin/sh\n", 0o755)?;
+                    }
+                }
+                jobs.push(job(
+                    "systemd-analyze",
+                    vec![
+                        "verify".into(),
+                        "--man=no".into(),
+                        "--recursive-errors=no".into(),
+                        format!("--root={strip}"),
+                        f.path.clone(),
+                    ],
+                ));
+            }
             _ => {}
         }
     }
     Ok(jobs)
+}
+
+/// The absolute program paths of a unit's `Exec*=` lines (after systemd's `@-:+!` prefixes).
+fn unit_programs(unit: &str) -> Vec<String> {
+    unit.lines()
+        .filter_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            key.trim().starts_with("Exec").then_some(value)
+        })
+        .filter_map(|v| {
+            let word = v.split_whitespace().next()?;
+            let program = word.trim_start_matches(['@', '-', ':', '+', '!']);
+            program.starts_with('/').then(|| program.to_string())
+        })
+        .collect()
 }
 
 /// Writes a copy of the host's nginx.conf whose includes of managed files point into the host's
@@ -248,6 +285,15 @@ fn nginx_main(h: &HostState, tree: &Tree) -> Result<String, crate::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_programs_are_the_absolute_ones() {
+        let unit = "[Service]\nExecStartPre=-/usr/bin/true --x\nExecStart=/srv/app/current/server --port 8000\nExecReload=kill -HUP $MAINPID\n";
+        assert_eq!(
+            unit_programs(unit),
+            ["/usr/bin/true", "/srv/app/current/server"]
+        );
+    }
     use crate::render::{self, Secrets};
     use crate::topology;
 

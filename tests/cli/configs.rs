@@ -7,7 +7,7 @@ use foobar_infra::render::{self, Secrets};
 
 #[test]
 fn the_real_parsers_are_installed() {
-    for program in ["haproxy", "nginx", "mariadbd"] {
+    for program in ["haproxy", "nginx", "mariadbd", "systemd-analyze"] {
         assert!(which(program).is_some(), "{}", install_hint(program));
     }
 }
@@ -40,7 +40,7 @@ fn every_example_passes_haproxy_nginx_and_mariadb() {
             }
         }
     }
-    for program in ["haproxy", "nginx", "mariadbd"] {
+    for program in ["haproxy", "nginx", "mariadbd", "systemd-analyze"] {
         assert!(
             checked.contains(program),
             "{program} checked at least one file"
@@ -78,6 +78,29 @@ fn a_broken_nginx_config_is_rejected_with_its_line() {
         !detail.contains("foobar-infra-check-"),
         "temporary paths are hidden: {detail}"
     );
+}
+
+/// A unit file systemd would refuse fails `systemd-analyze verify`, named with its host path.
+#[test]
+fn a_broken_unit_file_is_refused_by_systemd() {
+    let loaded = load("examples/foobar.yaml");
+    let t = loaded.topology.as_ref().unwrap();
+    let tera = render::templates::load(None).unwrap();
+    let mut desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+    let unit = desired.hosts[1]
+        .files
+        .iter_mut()
+        .find(|f| f.path.ends_with(".service"))
+        .unwrap();
+    unit.content = "[Unit]\nDescription=no command\n[Service]\nType=simple\n".into();
+    let outcomes = check_configs::run(&desired, None).unwrap();
+    let failed: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Failed(_)))
+        .collect();
+    assert_eq!(failed.len(), 1, "{outcomes:#?}");
+    assert_eq!(failed[0].checker, "systemd-analyze");
+    assert_eq!(failed[0].file, "/etc/systemd/system/foobar-app.service");
 }
 
 #[test]
