@@ -86,13 +86,47 @@ pub(super) async fn take_out(
                 m.lb_host, m.backend, m.server
             ),
         });
-        drained.out.push(Out {
+        let out = Out {
             lb: lb.clone(),
             m: m.clone(),
             was,
-        });
+        };
+        // If this run dies before it puts the server back, the load balancer does so itself,
+        // after the server's own watchdog had time to put its change back.
+        if out.served() {
+            let seconds = run.confirm_timeout.as_secs() + LB_WATCHDOG_LAG_SECONDS;
+            let back = ready_script(&out.m).text();
+            let armed = lb
+                .run(
+                    &scripts::arm(&ready_unit(&out.m), seconds, false),
+                    back.as_bytes(),
+                )
+                .await;
+            match armed {
+                Ok(o) if o.ok() => {}
+                Ok(o) => return Err((format!("arming {}: {}", m.lb_host, o.text()), drained)),
+                Err(e) => return Err((format!("arming {}: {e}", m.lb_host), drained)),
+            }
+        }
+        drained.out.push(out);
     }
     Ok(drained)
+}
+
+/// How much later than a host's own watchdog its load balancer puts it back into service.
+const LB_WATCHDOG_LAG_SECONDS: u64 = 30;
+
+/// The transient unit on the load balancer that readies `m`'s server if the run never does.
+fn ready_unit(m: &LbMembership) -> String {
+    use sha2::{Digest, Sha256};
+    let id = Sha256::digest(format!("{}/{}", m.backend, m.server));
+    format!("foobar-infra-ready-{}", hex::encode(&id[..6]))
+}
+
+/// Readies `m`'s server and waits until HAProxy has it UP (its checks' rise time, with room).
+fn ready_script(m: &LbMembership) -> crate::remote::Script {
+    let seconds = m.rise_ms.div_ceil(1000) + READY_MARGIN_SECONDS;
+    scripts::ready(&m.admin_socket, &m.backend, &m.server, seconds)
 }
 
 /// Puts back every server that served before it was drained and waits until HAProxy has it UP
@@ -112,8 +146,13 @@ pub(super) async fn put_back(
         });
         // Its checks' time to rise, and room for a slow first answer.
         let seconds = o.m.rise_ms.div_ceil(1000) + READY_MARGIN_SECONDS;
-        let script = scripts::ready(&o.m.admin_socket, &o.m.backend, &o.m.server, seconds);
-        match o.lb.run(&script, b"").await {
+        let script = ready_script(&o.m);
+        let result = o.lb.run(&script, b"").await;
+        // Back in service (or the run reports why not): the load balancer's timer stands down.
+        let _ =
+            o.lb.run(&scripts::disarm(&ready_unit(&o.m), false), b"")
+                .await;
+        match result {
             Ok(r) if r.ok() => done.push(format!("ready on {}: UP", o.m.lb_host)),
             Ok(r) => {
                 let now = r

@@ -33,7 +33,12 @@ pub(super) struct HostRun<'a> {
     pub swapped: Vec<(String, bool)>,
     /// The release `current` pointed at before this run switched it.
     pub switched_from: Option<String>,
+    /// The host-side watchdog is armed: it must be disarmed once the change is settled.
+    pub armed: bool,
 }
+
+/// The transient systemd unit of the host-side watchdog.
+pub(super) const WATCHDOG_UNIT: &str = "foobar-infra-watchdog";
 
 impl<'a> HostRun<'a> {
     pub fn new(
@@ -50,6 +55,7 @@ impl<'a> HostRun<'a> {
             done: Vec::new(),
             swapped: Vec::new(),
             switched_from: None,
+            armed: false,
         }
     }
 
@@ -254,6 +260,54 @@ impl<'a> HostRun<'a> {
         Ok(())
     }
 
+    /// Arms the host-side watchdog before anything that serves changes: unless this run
+    /// confirms the host within `confirm_timeout`, the host puts back what the run swapped in
+    /// (from a journal the swaps write) and reloads what they made reload, by itself.
+    async fn arm(&mut self) -> Result<(), StepError> {
+        let serving_changes = self.changes().any(|c| {
+            matches!(
+                c,
+                Change::Release { .. } | Change::File { .. } | Change::Service { .. }
+            )
+        });
+        if !serving_changes {
+            return Ok(());
+        }
+        let seconds = self.run.confirm_timeout.as_secs().max(1);
+        let watchdog = scripts::watchdog().text();
+        self.exec(
+            "watchdog",
+            &scripts::arm(WATCHDOG_UNIT, seconds, true),
+            watchdog.as_bytes(),
+        )
+        .await?;
+        self.armed = true;
+        self.done.push(format!(
+            "armed the watchdog: back as it was in {seconds}s unless confirmed"
+        ));
+        Ok(())
+    }
+
+    /// The change is settled (done, or put back by this run): the watchdog stands down.
+    async fn confirm(&mut self) -> Result<(), String> {
+        if !self.armed {
+            return Ok(());
+        }
+        match self
+            .remote
+            .run(&scripts::disarm(WATCHDOG_UNIT, true), b"")
+            .await
+        {
+            Ok(o) if o.ok() => {
+                self.armed = false;
+                self.done.push("confirmed: the watchdog stands down".into());
+                Ok(())
+            }
+            Ok(o) => Err(o.text()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// Runs the planned service actions: daemon-reload first when a unit file changed, then at
     /// most one action per service.
     async fn services(&mut self) -> Result<(), StepError> {
@@ -337,8 +391,31 @@ impl<'a> HostRun<'a> {
         Ok(())
     }
 
-    /// Runs the steps and rolls back on failure. The run holds the host's lock throughout.
+    /// Runs the steps, rolls back on failure, and confirms the host to its watchdog. The run
+    /// holds the host's lock throughout.
     pub async fn run(&mut self) -> Outcome {
+        let mut outcome = self.settle().await;
+        if let Err(why) = self.confirm().await {
+            let seconds = self.run.confirm_timeout.as_secs();
+            let note = format!(
+                "the host's watchdog could not be stood down ({why}): it puts back this run's changes within {seconds}s; run apply again after that"
+            );
+            match &mut outcome {
+                Outcome::Failed { error, .. } => error.push_str(&format!("\n{note}")),
+                _ => {
+                    outcome = Outcome::Failed {
+                        step: "confirm".into(),
+                        error: note,
+                        rolled_back: false,
+                    }
+                }
+            }
+        }
+        outcome
+    }
+
+    /// The steps, and the rollback when one fails.
+    async fn settle(&mut self) -> Outcome {
         match self.steps().await {
             Ok(true) => Outcome::Changed,
             Ok(false) => Outcome::Interrupted,
@@ -381,6 +458,7 @@ impl<'a> HostRun<'a> {
         }
         step!(self.packages());
         step!(self.users());
+        step!(self.arm());
         step!(self.release());
         self.files().await?;
         self.services().await?;

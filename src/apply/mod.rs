@@ -84,6 +84,9 @@ pub struct Run<'a> {
     pub batch: usize,
     /// The longest a server's sessions are waited for when it is drained.
     pub drain_timeout: std::time::Duration,
+    /// How long a host waits for the run to confirm its change before its watchdog puts it
+    /// back by itself (the operator's machine or connection died).
+    pub confirm_timeout: std::time::Duration,
     pub interrupt: &'a Interrupt,
     pub on_event: &'a (dyn Fn(Event) + Sync),
     /// The release tar, packed once for every host that gets it.

@@ -154,6 +154,27 @@ pub fn ready(socket: &str, backend: &str, server: &str, seconds: u64) -> Script 
         .arg(seconds.to_string())
 }
 
+/// The host-side watchdog's restore (run by systemd if the run never confirms the host).
+pub fn watchdog() -> Script {
+    apply_script("watchdog", include_str!("sh/watchdog.sh"))
+}
+
+/// Arms timer `unit`: unless disarmed within `seconds`, systemd runs `action` (sent as text).
+/// `journal`: the watchdog's change journal starts empty.
+pub fn arm(unit: &str, seconds: u64, journal: bool) -> Script {
+    apply_script("arm", include_str!("sh/arm.sh"))
+        .arg(unit)
+        .arg(format!("{seconds}s"))
+        .arg(if journal { "journal" } else { "" })
+}
+
+/// Disarms timer `unit` (and ends the change journal with `journal`).
+pub fn disarm(unit: &str, journal: bool) -> Script {
+    apply_script("disarm", include_str!("sh/disarm.sh"))
+        .arg(unit)
+        .arg(if journal { "journal" } else { "" })
+}
+
 pub fn db_health() -> Script {
     apply_script("db-health", include_str!("sh/db_health.sh"))
 }
@@ -217,6 +238,9 @@ mod tests {
             }),
             db_health(),
             drain("/run/haproxy/admin.sock", "web", "web-01", 30),
+            watchdog(),
+            arm("foobar-infra-watchdog", 120, true),
+            disarm("foobar-infra-watchdog", true),
             ready("/run/haproxy/admin.sock", "web", "web-01", 10),
             crate::observe::fetch_script(&["/etc/a b".into(), "/etc/c".into()]),
             crate::observe::probe_script(&crate::desired::HostState {

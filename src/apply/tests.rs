@@ -12,6 +12,10 @@ use crate::topology::Role;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
+/// What a load balancer is asked while its servers change: drain, arm its own timer that puts
+/// them back, ready, disarm it.
+const ON_LB_FOR_SERVERS: [&str; 4] = ["drain", "arm", "ready", "disarm"];
+
 /// Every script run, in order, as `host:script`.
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -245,6 +249,7 @@ impl Lab {
             forks: 32,
             batch: 1,
             drain_timeout: std::time::Duration::from_secs(30),
+            confirm_timeout: std::time::Duration::from_secs(120),
             interrupt: &self.interrupt,
             on_event: &on_event,
             release_tar: None,
@@ -274,7 +279,7 @@ impl Lab {
             .iter()
             .position(|c| {
                 c.strip_prefix(&format!("{host}:"))
-                    .is_some_and(|s| s != "drain" && s != "ready")
+                    .is_some_and(|s| !ON_LB_FOR_SERVERS.contains(&s))
             })
             .unwrap_or(usize::MAX)
     }
@@ -283,7 +288,7 @@ impl Lab {
     fn changed_nothing_on(&self, host: &str) -> bool {
         self.calls_on(host)
             .iter()
-            .all(|s| s == "drain" || s == "ready")
+            .all(|s| ON_LB_FOR_SERVERS.contains(&s.as_str()))
     }
 
     /// Where a host's first script stands in the whole log.
@@ -323,8 +328,15 @@ fn phases_run_database_then_servers_then_load_balancer() {
             lab.calls()
         );
     }
-    assert_eq!(lab.calls_on("web-02"), ["files", "services", "http-health"]);
-    assert_eq!(lab.calls_on("db-01"), ["files", "services", "db-health"]);
+    assert_eq!(
+        lab.calls_on("web-02"),
+        ["arm", "files", "services", "http-health", "disarm"],
+        "the watchdog is armed before the change and stood down after"
+    );
+    assert_eq!(
+        lab.calls_on("db-01"),
+        ["arm", "files", "services", "db-health", "disarm"]
+    );
 }
 
 #[test]
@@ -396,7 +408,14 @@ fn a_failed_canary_is_rolled_back_and_the_rest_is_left_alone() {
     }
     assert_eq!(
         lab.calls_on("web-01"),
-        ["files", "services", "http-health", "rollback"]
+        [
+            "arm",
+            "files",
+            "services",
+            "http-health",
+            "rollback",
+            "disarm"
+        ]
     );
     for web in ["web-02", "web-03"] {
         assert_eq!(
@@ -436,7 +455,7 @@ fn a_file_rejected_by_its_checker_is_not_rolled_back_and_names_nothing_swapped()
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(lab.calls_on("db-01"), ["files"]);
+    assert_eq!(lab.calls_on("db-01"), ["arm", "files", "disarm"]);
     for later in ["web-01", "web-02", "web-03", "lb-01"] {
         assert!(matches!(outcome(&reports, later), Outcome::Skipped { .. }));
         assert!(lab.calls_on(later).is_empty());
@@ -493,10 +512,13 @@ fn ctrl_c_during_a_swap_finishes_that_host_and_starts_no_other() {
     let lab = lab(&[], Some(("web-01", "files")));
     let reports = lab.apply(&lab.plans(), &[]);
     assert_eq!(outcome(&reports, "web-01"), &Outcome::Changed);
-    assert_eq!(lab.calls_on("web-01"), ["files", "services", "http-health"]);
+    assert_eq!(
+        lab.calls_on("web-01"),
+        ["arm", "files", "services", "http-health", "disarm"]
+    );
     assert_eq!(
         lab.calls_on("lb-01"),
-        ["drain", "ready"],
+        ["drain", "arm", "ready", "disarm"],
         "the canary is back in service"
     );
     assert_eq!(outcome(&reports, "web-02"), &Outcome::Interrupted);
@@ -523,20 +545,16 @@ fn each_server_is_drained_on_its_load_balancer_around_its_change() {
     for web in ["web-01", "web-02", "web-03"] {
         let first = lab.first_call(web);
         let last = lab.last_call(web);
-        // The drain just before its first step, the ready just after its last.
-        let drains: Vec<usize> = calls
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| *c == "lb-01:drain")
-            .map(|(i, _)| i)
-            .collect();
-        assert!(
-            drains.iter().any(|d| *d < first && first - d == 1),
+        // Drained (and the load balancer's own timer armed) just before its first step,
+        // ready (and the timer stood down) just after its last.
+        assert_eq!(
+            calls[first - 2..first],
+            ["lb-01:drain", "lb-01:arm"],
             "{calls:?}"
         );
         assert_eq!(
-            calls.get(last + 1).map(String::as_str),
-            Some("lb-01:ready"),
+            calls[last + 1..last + 3],
+            ["lb-01:ready", "lb-01:disarm"],
             "{calls:?}"
         );
         let report = reports.iter().find(|r| r.host == web).unwrap();
@@ -547,7 +565,7 @@ fn each_server_is_drained_on_its_load_balancer_around_its_change() {
         assert_eq!(report.done.last().unwrap(), "ready on lb-01: UP");
     }
     // One at a time: web-02 starts after web-01 is back in service.
-    assert!(lab.first_call("web-02") > lab.last_call("web-01") + 1);
+    assert!(lab.first_call("web-02") > lab.last_call("web-01") + 2);
 }
 
 #[test]
@@ -566,7 +584,11 @@ fn a_failed_canary_goes_back_into_service_after_its_rollback() {
     ));
     let calls = lab.calls();
     let rollback = calls.iter().position(|c| c == "web-01:rollback").unwrap();
-    assert_eq!(calls[rollback + 1], "lb-01:ready", "{calls:?}");
+    assert_eq!(
+        calls[rollback + 1..rollback + 3],
+        ["web-01:disarm", "lb-01:ready"],
+        "{calls:?}"
+    );
     assert_eq!(
         calls.iter().filter(|c| *c == "lb-01:drain").count(),
         1,

@@ -260,6 +260,7 @@ fn locked_run(
         forks: args.forks,
         batch: args.batch as usize,
         drain_timeout: args.drain_timeout,
+        confirm_timeout: args.confirm_timeout,
         interrupt,
         on_event: &on_event,
         release_tar: release_tar.as_deref(),

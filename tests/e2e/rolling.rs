@@ -211,3 +211,74 @@ fn a_stopped_server_costs_no_request_and_rejoins() {
         .assert()
         .success();
 }
+
+/// The operator's machine dies in the middle of a host's change (SIGKILL): the host's watchdog
+/// puts the change back by itself, the load balancer puts the server back into service by
+/// itself, no request fails, and the next plan of the unchanged topology is clean.
+#[test]
+fn a_run_killed_mid_change_is_put_back_by_the_hosts_themselves() {
+    let (_lab, _) = lab();
+    let topo = variant("roll-killed.yaml", |t| {
+        t.replace(
+            "  workers: 2\n",
+            "  workers: 2\n  environment:\n    KILLED: \"1\"\n",
+        )
+    });
+    let load = load::start(CLIENTS, "/", MAX_REQUESTS, MAX_TIME);
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("foobar-infra"))
+        .args(["apply", "--auto-approve", "--confirm-timeout", "10s", "-i"])
+        .arg(&topo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed as soon as the canary has swapped a file in.
+    let web01 = WEB[0].1;
+    let end = Instant::now() + Duration::from_secs(60);
+    while !ssh(web01, "sudo cat /var/lib/foobar-infra/journal 2>/dev/null").contains("file ") {
+        assert!(Instant::now() < end, "the canary never changed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    run.kill().unwrap();
+    let _ = run.wait();
+    let killed = Instant::now();
+    // The host puts itself back (10 s), the load balancer readies it (30 s later).
+    let out = cli()
+        .args(["verify", "-i", INVENTORY, "--wait", "90s"])
+        .output()
+        .unwrap();
+    let back_after = killed.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_secs(1));
+    let tally = load.stop();
+    assert!(out.status.success(), "{}{}", text(&out).0, text(&out).1);
+    eprintln!("killed mid-change: back in service by itself after {back_after:.1}s");
+    assert_no_failed_request("killed mid-change", &tally);
+    assert!(
+        ssh(web01, "sudo journalctl -q -u foobar-infra-watchdog -o cat")
+            .contains("foobar-infra: restored"),
+        "the host's watchdog put the change back"
+    );
+    cli()
+        .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
+        .assert()
+        .code(0);
+    // The dead run's locks are stale by now: broken by their id, as an operator would.
+    let out = cli()
+        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .output()
+        .unwrap();
+    let stderr = text(&out).1;
+    let hint = "foobar-infra force-unlock -i inventories/lab.yaml ";
+    let at = stderr.find(hint).unwrap_or_else(|| panic!("{stderr}")) + hint.len();
+    let id: String = stderr[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    cli()
+        .args(["force-unlock", "-i", INVENTORY, &id])
+        .assert()
+        .success();
+    back_to_the_lab();
+}

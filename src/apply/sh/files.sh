@@ -108,6 +108,7 @@ swap() {
   else
     b=new
   fi
+  journal "file $b $2"
   mv -fT "$2$STAGED" "$2"
   printf 'swapped\t%s\t%s\n' "$2" "$b"
 }

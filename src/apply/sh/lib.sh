@@ -66,7 +66,10 @@ service_step() {
 # them, so that an interrupted run leaves them for the next plan.
 owe() {
   mkdir -p "$STATE_DIR"
-  if [ -n "$1" ]; then printf '%s\n' "$1" >> "$PENDING"; fi
+  if [ -n "$1" ]; then
+    printf '%s\n' "$1" >> "$PENDING"
+    printf '%s\n' "$1" | while read -r unit action; do journal "owe $unit $action"; done
+  fi
 }
 
 # settle_pending UNITS: does what the pending record owes for units not in UNITS (another run may
@@ -96,4 +99,10 @@ server_field() {
   haproxy_cmd "$1" "show stat" | awk -F, -v be="$2" -v srv="$3" -v col="$4" '
     NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
     c && $1 == be && $2 == srv { print $c; exit }'
+}
+
+# journal LINE: records a change about to be made, for the host-side watchdog (armed by the run:
+# it puts back what the journal lists if the run never confirms the host).
+journal() {
+  if [ -f "$STATE_DIR/journal" ]; then printf '%s\n' "$1" >> "$STATE_DIR/journal"; fi
 }

@@ -15,6 +15,7 @@ fi
 owe "$3"
 prev=$(readlink "$root/current" 2>/dev/null || true)
 prev=${prev##*/}
+journal "release $root $prev"
 ln -sfn "releases/$rel" "$root/.current.new"
 mv -T "$root/.current.new" "$root/current"
 touch "$root/releases/$rel"

@@ -1,0 +1,35 @@
+# The host-side watchdog, run by systemd when the run that changed this host did not confirm it in
+# time (the operator's machine or connection died mid-change): puts back, newest first, what the
+# change journal says the run swapped in (files from their backups, the release `current` pointed
+# at), has systemd re-read units, then does what the pending record owes, so the host serves as
+# it did before that run.
+j=$STATE_DIR/journal
+if [ ! -f "$j" ]; then exit 0; fi
+echo "foobar-infra: the run that changed this host never confirmed it: putting back what it changed"
+tac "$j" | while read -r kind how path; do
+  case $kind in
+    file)
+      if [ "$how" = backup ]; then
+        cp -pP --remove-destination "$BACKUP_DIR$path" "$path$STAGED"
+        mv -fT "$path$STAGED" "$path"
+      else
+        rm -f -- "$path"
+      fi
+      echo "restored $path" ;;
+    release)
+      # `how` is the app root, `path` the release it pointed at before (none on a first one).
+      if [ -n "$path" ] && [ -d "$how/releases/$path" ]; then
+        ln -sfn "releases/$path" "$how/.current.new"
+        mv -T "$how/.current.new" "$how/current"
+        echo "restored $how/current to $path"
+      fi ;;
+  esac
+done
+if grep -q ' /etc/systemd/system/' "$j"; then systemctl daemon-reload; fi
+# The services the run's changes made reload or restart do so again, on what is back.
+grep '^owe ' "$j" | while read -r _ unit action; do
+  service_do "$unit" "$action" || echo "foobar-infra: $unit did not $action"
+done
+settle_pending ''
+rm -f "$j"
+echo "foobar-infra: restored"
