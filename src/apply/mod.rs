@@ -20,7 +20,7 @@ pub mod scripts;
 #[cfg(test)]
 mod tests;
 
-pub use orchestrate::{apply, batches};
+pub use orchestrate::{Step, apply, batches, rollout};
 
 use crate::desired::Desired;
 use crate::plan::Phase;

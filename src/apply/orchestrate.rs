@@ -59,6 +59,51 @@ pub fn batches<'p>(in_phase: &[&'p ResourcePlan], batch: usize) -> Vec<Vec<&'p R
     out
 }
 
+/// One batch of a run, as `plan` shows it: who changes together, and which of them leave which
+/// load balancers while they do.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Step {
+    pub phase: Phase,
+    pub hosts: Vec<String>,
+    /// `(host, load balancer)` pairs: the host is drained there first.
+    pub drained: Vec<(String, String)>,
+}
+
+/// The order `apply` would take: batches of hosts with changes, phase by phase.
+pub fn rollout(
+    plans: &[ResourcePlan],
+    desired: &crate::desired::Desired,
+    batch: usize,
+) -> Vec<Step> {
+    let mut out = Vec::new();
+    for phase in Phase::ALL {
+        let in_phase: Vec<&ResourcePlan> = plans.iter().filter(|p| p.phase == phase).collect();
+        for b in batches(&in_phase, batch) {
+            let changing: Vec<&ResourcePlan> =
+                b.into_iter().filter(|r| !r.changes.is_empty()).collect();
+            if changing.is_empty() {
+                continue;
+            }
+            let drained = changing
+                .iter()
+                .filter(|r| touches_traffic(r) && serving(r))
+                .filter_map(|r| desired.host(r.owner.host()?))
+                .flat_map(|h| {
+                    h.memberships
+                        .iter()
+                        .map(|m| (h.name.clone(), m.lb_host.clone()))
+                })
+                .collect();
+            out.push(Step {
+                phase,
+                hosts: changing.iter().map(|r| r.name().to_string()).collect(),
+                drained,
+            });
+        }
+    }
+    out
+}
+
 /// Whether a change makes the host's service drop or change requests (so it is drained first):
 /// a reload or restart, a new release, a file's content.
 fn touches_traffic(r: &ResourcePlan) -> bool {

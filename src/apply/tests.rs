@@ -595,3 +595,26 @@ fn a_failed_canary_goes_back_into_service_after_its_rollback() {
         "the others are never drained: {calls:?}"
     );
 }
+
+#[test]
+fn the_order_apply_takes_is_what_plan_shows() {
+    let lab = lab(&[], None);
+    let steps = super::rollout(&lab.plans(), &lab.desired, 1);
+    let hosts: Vec<Vec<String>> = steps.iter().map(|s| s.hosts.clone()).collect();
+    assert_eq!(
+        hosts,
+        [
+            vec!["db-01"],
+            vec!["web-01"],
+            vec!["web-02"],
+            vec!["web-03"],
+            vec!["lb-01"]
+        ]
+    );
+    assert_eq!(steps[2].drained, [("web-02".into(), "lb-01".into())]);
+    let text = crate::ui::plan_view::rollout(&steps);
+    assert!(
+        text.contains("2. app/web servers: web-01 (drained on lb-01 while changing), the canary"),
+        "{text}"
+    );
+}

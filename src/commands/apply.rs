@@ -172,8 +172,13 @@ fn locked_run(
     let json = args.format == Format::Json;
     if !json {
         print!(
-            "{}",
-            plan_view::render(&plan, ui::report::fancy(&std::io::stdout()))
+            "{}{}",
+            plan_view::render(&plan, ui::report::fancy(&std::io::stdout())),
+            plan_view::rollout(&apply::rollout(
+                &plan.resources,
+                &p.desired,
+                args.batch as usize
+            ))
         );
     }
     if plan.is_empty() {

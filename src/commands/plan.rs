@@ -55,12 +55,14 @@ pub fn run(args: &PlanArgs) -> Result<ExitStatus, Error> {
                 "summary": plan.summary(),
                 "changes": !plan.is_empty(),
                 "unreachable": live.iter().filter_map(|l| l.as_ref().err().map(|e| e.to_string())).collect::<Vec<_>>(),
+                "order": crate::apply::rollout(&plan.resources, &p.desired, 1),
             });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         _ => print!(
-            "{}",
-            plan_view::render(&plan, ui::report::fancy(&std::io::stdout()))
+            "{}{}",
+            plan_view::render(&plan, ui::report::fancy(&std::io::stdout())),
+            plan_view::rollout(&crate::apply::rollout(&plan.resources, &p.desired, 1))
         ),
     }
     if let Some(out) = &args.out

@@ -205,3 +205,33 @@ pub fn summary_line(plan: &Plan) -> String {
     }
     line
 }
+
+/// The order apply takes, when it is more than one batch or drains anything: one line a batch.
+pub fn rollout(steps: &[crate::apply::Step]) -> String {
+    if steps.len() <= 1 && steps.iter().all(|s| s.drained.is_empty()) {
+        return String::new();
+    }
+    let mut out = String::from("Order:\n");
+    for (i, s) in steps.iter().enumerate() {
+        let mut line = format!(
+            "  {}. {}: {}",
+            i + 1,
+            s.phase.describe(),
+            s.hosts.join(", ")
+        );
+        if !s.drained.is_empty() {
+            let mut lbs: Vec<&str> = s.drained.iter().map(|(_, lb)| lb.as_str()).collect();
+            lbs.sort();
+            lbs.dedup();
+            line.push_str(&format!(" (drained on {} while changing)", lbs.join(", ")));
+        }
+        let first_of_phase = i == 0 || steps[i - 1].phase != s.phase;
+        let more = steps.iter().filter(|x| x.phase == s.phase).count() > 1;
+        if first_of_phase && more && s.hosts.len() == 1 {
+            line.push_str(", the canary");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
