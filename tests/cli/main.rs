@@ -6,5 +6,6 @@ mod support;
 mod configs;
 mod fuzz;
 mod hostile;
+mod property;
 mod render;
 mod validate;
