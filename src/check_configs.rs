@@ -251,7 +251,8 @@ fn jobs_for(h: &HostState, tree: &Tree) -> Result<Vec<Job>, crate::Error> {
     Ok(jobs)
 }
 
-/// The absolute program paths of a unit's `Exec*=` lines (after systemd's `@-:+!` prefixes).
+/// The programs of a unit's `Exec*=` lines (after systemd's `@-:+!` prefixes), as absolute
+/// paths: a bare name as it would be found in /usr/bin.
 fn unit_programs(unit: &str) -> Vec<String> {
     unit.lines()
         .filter_map(|l| {
@@ -261,7 +262,13 @@ fn unit_programs(unit: &str) -> Vec<String> {
         .filter_map(|v| {
             let word = v.split_whitespace().next()?;
             let program = word.trim_start_matches(['@', '-', ':', '+', '!']);
-            program.starts_with('/').then(|| program.to_string())
+            // A bare name is looked up in systemd's executable path; /usr/bin is one of it.
+            if program.starts_with('/') {
+                Some(program.to_string())
+            } else {
+                (!program.is_empty() && !program.contains('/'))
+                    .then(|| format!("/usr/bin/{program}"))
+            }
         })
         .collect()
 }
@@ -287,11 +294,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unit_programs_are_the_absolute_ones() {
+    fn unit_programs_are_found_as_systemd_would() {
         let unit = "[Service]\nExecStartPre=-/usr/bin/true --x\nExecStart=/srv/app/current/server --port 8000\nExecReload=kill -HUP $MAINPID\n";
         assert_eq!(
             unit_programs(unit),
-            ["/usr/bin/true", "/srv/app/current/server"]
+            ["/usr/bin/true", "/srv/app/current/server", "/usr/bin/kill"]
         );
     }
     use crate::render::{self, Secrets};

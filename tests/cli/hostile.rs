@@ -27,6 +27,7 @@ const CASES: &[(&str, &str, u64, u64)] = &[
     ("db-user-quote", NAME, 13, 9),
     ("db-user-reserved", VALUE, 13, 9),
     ("document-root", VALUE, 10, 18),
+    ("document-root-long", VALUE, 10, 18),
     ("env-cr", VALUE, 11, 15),
     ("env-newline", VALUE, 12, 7),
     ("env-nul", VALUE, 11, 15),
@@ -53,6 +54,7 @@ const CASES: &[(&str, &str, u64, u64)] = &[
     ("stats-socket", VALUE, 13, 17),
     ("user-newline", VALUE, 10, 9),
     ("user-root", VALUE, 10, 9),
+    ("zone-long", NAME, 13, 9),
 ];
 
 fn rel(path: &Path) -> String {

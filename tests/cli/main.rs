@@ -7,6 +7,7 @@ mod configs;
 mod fuzz;
 mod hostile;
 mod input;
+mod property;
 mod render;
 mod render_out;
 mod validate;

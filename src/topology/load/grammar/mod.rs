@@ -17,7 +17,7 @@ mod paths;
 pub use lines::{COMMAND, printable_line};
 pub use names::{
     APP_USER, ENV_NAME, GROUP_NAME, PHP_VERSION, PYTHON_ENTRY, SSH_USER, dns_name, env_name,
-    reserved_schema, reserved_user, sql_name,
+    reserved_schema, reserved_user, sql_name, zone_name,
 };
 pub use paths::{ABS_PATH, APP_SOCKET, LOCAL_PATH, RELEASE_PATH, SSH_FILE, STATS_SOCKET, URL_PATH};
 

@@ -168,6 +168,23 @@ pub fn reserved_user(s: &str) -> bool {
     ["root", "mysql"].iter().any(|r| s.eq_ignore_ascii_case(r))
 }
 
+/// The longest zone: `hostmaster.ZONE.` in its SOA record is a DNS name too (at most 253), and
+/// its file, `db.ZONE`, a file name (at most 255 bytes).
+const MAX_ZONE: usize = 253 - "hostmaster.".len();
+
+/// A zone: a DNS name without wildcard, at most 242 characters (see `MAX_ZONE`).
+pub fn zone_name(s: &str) -> Result<(), String> {
+    dns_name(s, false)?;
+    let n = s.strip_suffix('.').unwrap_or(s);
+    if n.len() > MAX_ZONE {
+        return Err(format!(
+            "is {} characters long; a zone has at most {MAX_ZONE} (hostmaster.ZONE. is a name too)",
+            n.len()
+        ));
+    }
+    Ok(())
+}
+
 /// A DNS name (letters, digits, `-` and `_` in labels of at most 63, at most 253 in all, one
 /// optional trailing dot). With `wildcard`, the first of several labels may be `*` (Nginx refuses
 /// a lone `*`; a record named `*` is the caller's to allow).
@@ -356,5 +373,36 @@ mod tests {
         }
         assert!(dns_name(&format!("{}.com", "a".repeat(64)), false).is_err());
         assert!(dns_name(&vec!["a".repeat(60); 5].join("."), false).is_err());
+    }
+
+    #[test]
+    fn zone_names() {
+        // Three labels of 63 and a shorter one: n characters in all.
+        let zone = |n: usize| {
+            let labels = vec!["a".repeat(63); 3].join(".");
+            format!("{labels}.{}", "b".repeat(n - labels.len() - 1))
+        };
+        for ok in [
+            "foobar.com",
+            "foobar.com.",
+            &zone(242),
+            &format!("{}.", zone(242)),
+        ] {
+            assert_eq!(zone_name(ok), Ok(()), "{ok}");
+        }
+        // A DNS name of 253 characters: its file, db.ZONE, cannot be written (256 bytes).
+        let too_long = vec!["a".repeat(63); 4].join(".").replacen('a', "", 2);
+        assert_eq!(too_long.len(), 253);
+        assert!(dns_name(&too_long, false).is_ok());
+        assert_eq!(
+            zone_name(&too_long),
+            Err(
+                "is 253 characters long; a zone has at most 242 (hostmaster.ZONE. is a name too)"
+                    .into()
+            )
+        );
+        for bad in [&zone(243), "*.foobar.com", "a..b"] {
+            assert!(zone_name(bad).is_err(), "{bad}");
+        }
     }
 }

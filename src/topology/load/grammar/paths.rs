@@ -3,12 +3,18 @@
 
 use super::{Grammar, INVALID_VALUE, named, only};
 
+/// The longest URL path, absolute path or path inside the release a configuration holds. Nginx
+/// reads a word of at most 4095 bytes (`too long parameter`), and a release path is written after
+/// `/srv/APP/current/` (at most 77 characters).
+const MAX_PATH: usize = 4000;
+
 /// A URL path: `/`, then RFC 3986 path characters without those our configs read as syntax.
 pub const URL_PATH: Grammar = Grammar {
     code: INVALID_VALUE,
     kind: "a URL path",
     help: "write it like /static/ or /healthz: '/' then letters, digits, - . _ ~ ! & ( ) * + , = : @ / \
-           and %XX escapes (two hex digits); no spaces, quotes, ';', '$', '#', '?', braces or '\\'",
+           and %XX escapes (two hex digits), at most 4000 characters; no spaces, quotes, ';', '$', \
+           '#', '?', braces or '\\'",
     check: url_path,
 };
 
@@ -17,8 +23,8 @@ pub const ABS_PATH: Grammar = Grammar {
     code: INVALID_VALUE,
     kind: "a plain absolute path",
     help: "write it like /var/www/foobar: '/' then names of letters, digits and . _ - +, \
-           separated by single '/', without '.' or '..'",
-    check: abs_path,
+           separated by single '/', without '.' or '..', at most 4000 characters",
+    check: |s| abs_path(s).and_then(|()| at_most(s, MAX_PATH)),
 };
 
 /// The application server's socket (`app.listen: unix:PATH`): Nginx takes at most 107 bytes.
@@ -45,8 +51,8 @@ pub const RELEASE_PATH: Grammar = Grammar {
     kind: "a path inside the release",
     help: "write it like index.php or public/index.php: names of letters, digits and . _ -, \
            separated by single '/', relative to the release directory (no leading '/', no '.' \
-           or '..')",
-    check: release_path,
+           or '..'), at most 4000 characters",
+    check: |s| release_path(s).and_then(|()| at_most(s, MAX_PATH)),
 };
 
 /// A path on this machine (the application files, the schema, the password file).
@@ -89,7 +95,15 @@ fn url_path(s: &str) -> Result<(), String> {
             c => return Err(format!("{} is not allowed in a URL path", named(c))),
         }
     }
-    Ok(())
+    at_most(s, MAX_PATH)
+}
+
+/// At most `max` characters (the values held to it are ASCII).
+fn at_most(s: &str, max: usize) -> Result<(), String> {
+    match s.len() > max {
+        true => Err(format!("is {} characters long; at most {max}", s.len())),
+        false => Ok(()),
+    }
 }
 
 /// Names separated by single `/`: no empty name, no `.` or `..`, only `allowed` characters.
@@ -191,6 +205,9 @@ mod tests {
             (URL_PATH.check)("/healthz#x"),
             Err("`#` is not allowed in a URL path".into())
         );
+        let long = |n: usize| format!("/{}", "a".repeat(n - 1));
+        ok(&URL_PATH, &[&long(MAX_PATH)]);
+        refused(&URL_PATH, &[&long(MAX_PATH + 1)]);
     }
 
     #[test]
@@ -215,6 +232,19 @@ mod tests {
                 "/srv/a\nb",
             ],
         );
+        // Nginx reads a word of at most 4095 bytes: `root` with this one is "too long parameter".
+        let too_long = format!("/srv/{}-", "-/".repeat(2045));
+        assert_eq!(too_long.len(), 4096);
+        assert_eq!(
+            (ABS_PATH.check)(&too_long),
+            Err("is 4096 characters long; at most 4000".into())
+        );
+        let longest = format!("/srv/{}", "a".repeat(MAX_PATH - 5));
+        ok(
+            &ABS_PATH,
+            &[&longest, &format!("{}/", &longest[..MAX_PATH - 1])],
+        );
+        refused(&ABS_PATH, &[&format!("{longest}/")]);
     }
 
     #[test]
@@ -254,6 +284,9 @@ mod tests {
                 "a\nb",
             ],
         );
+        let long = |n: usize| format!("p/{}", "a".repeat(n - 2));
+        ok(&RELEASE_PATH, &[&long(MAX_PATH)]);
+        refused(&RELEASE_PATH, &[&long(MAX_PATH + 1)]);
     }
 
     #[test]
