@@ -247,10 +247,10 @@ pub struct ApplyArgs {
     /// The longest a drained server's open sessions are waited for (e.g. 30s, 2m).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub drain_timeout: std::time::Duration,
-    /// How long each host waits for this run to confirm its change; if the run's machine or
-    /// connection dies first, the host puts the change back by itself, and its load balancers
-    /// put it back into service.
-    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
+    /// How long after this run was last heard of (it renews its locks every 5 s) a host in the
+    /// middle of a change puts the change back by itself, and its load balancers put it back
+    /// into service: for when the run's machine or connection dies.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub confirm_timeout: std::time::Duration,
     /// Only these hosts (comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "HOSTS")]

@@ -63,10 +63,12 @@ pub(super) async fn take_out(
         };
         let mut was = None;
         let mut left = None;
+        let mut left_by_a_run = false;
         for line in out.stdout.lines() {
             match Line::parse(line) {
                 Some(Line::Was { status }) => was = Some(status.to_string()),
                 Some(Line::Left { sessions }) => left = Some(sessions.to_string()),
+                Some(Line::LeftByARun) => left_by_a_run = true,
                 _ => {}
             }
         }
@@ -76,6 +78,12 @@ pub(super) async fn take_out(
                 .push(format!("{}: no HAProxy yet, nothing to drain", m.lb_host));
             continue;
         };
+        if left_by_a_run {
+            drained.done.push(format!(
+                "{} had {} out since a run that did not finish: it goes back in after this change",
+                m.lb_host, m.server
+            ));
+        }
         drained.done.push(match &left {
             Some(n) => format!(
                 "drained on {} ({}/{}, was {was}; {n} session(s) still open after {seconds}s)",

@@ -76,6 +76,8 @@ pub enum Line<'a> {
     Now { status: &'a str },
     /// The load balancer's admin socket does not exist (nothing to drain).
     Absent,
+    /// The server was in MAINT because a run of this tool took it out and died.
+    LeftByARun,
 }
 
 impl<'a> Line<'a> {
@@ -94,6 +96,7 @@ impl<'a> Line<'a> {
             ["left", sessions] => Line::Left { sessions },
             ["now", status] => Line::Now { status },
             ["absent"] => Line::Absent,
+            ["left-by-a-run"] => Line::LeftByARun,
             _ => return None,
         })
     }

@@ -107,7 +107,14 @@ fn drift_every_web_host() {
 
 fn spawn_apply() -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("foobar-infra"))
-        .args(["apply", "-i", INVENTORY, "--auto-approve"])
+        .args([
+            "apply",
+            "-i",
+            INVENTORY,
+            "--auto-approve",
+            "--confirm-timeout",
+            "10s",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .stdout(std::process::Stdio::piped())
@@ -226,6 +233,11 @@ fn a_killed_apply_leaves_a_stale_lock_that_force_unlock_breaks() {
         .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
         .assert()
         .code(0);
+    // Whatever server the killed run had taken out is back in service.
+    cli()
+        .args(["verify", "-i", INVENTORY, "--wait", "60s"])
+        .assert()
+        .success();
 }
 
 #[test]

@@ -2,7 +2,8 @@
 # its host changes: `drain` (no new sessions; its checks go on), wait until its sessions and
 # queue reach 0 (at most $4 seconds: a server that keeps getting traffic does not hold the run
 # up), then `maint`. Prints `was<TAB>STATUS` (UP, DOWN 1/2, MAINT...; a server already in MAINT
-# is left so), and `left<TAB>N` when sessions were left as the wait ran out. Prints `absent`
+# is left so, unless a run of this tool put it there and died: then it counts as UP), and
+# `left<TAB>N` when sessions were left as the wait ran out. Prints `absent`
 # when the socket does not exist yet (HAProxy not installed: no traffic to drain).
 sock=$1 be=$2 srv=$3 limit=$4
 if [ ! -S "$sock" ]; then
@@ -14,8 +15,19 @@ if [ -z "$status" ]; then
   echo "HAProxy has no server $srv in backend $be"
   exit 1
 fi
+# Servers this tool takes out are marked on this host, so that one a run left out (it died
+# before putting it back) is told apart from one an operator put in maintenance.
+marker=$STATE_DIR/out-$(printf '%s/%s' "$be" "$srv" | sha256sum | cut -c1-16)
+case $status in
+  MAINT*)
+    if [ -f "$marker" ]; then
+      printf 'was\tUP\nleft-by-a-run\n'
+    else
+      printf 'was\t%s\n' "$status"
+    fi
+    exit 0 ;;
+esac
 printf 'was\t%s\n' "$status"
-case $status in MAINT*) exit 0 ;; esac
 out=$(haproxy_cmd "$sock" "set server $be/$srv state drain")
 if [ -n "$(printf '%s' "$out" | tr -d '[:space:]')" ]; then
   echo "HAProxy refused to drain $be/$srv: $out"
@@ -32,4 +44,6 @@ while :; do
   fi
   sleep 0.1
 done
+mkdir -p "$STATE_DIR"
+: > "$marker"
 haproxy_cmd "$sock" "set server $be/$srv state maint" >/dev/null

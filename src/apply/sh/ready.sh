@@ -3,6 +3,7 @@
 # `now<TAB>STATUS`; exits EXIT_HEALTH when it is not UP in time.
 sock=$1 be=$2 srv=$3 limit=$4
 haproxy_cmd "$sock" "set server $be/$srv state ready" >/dev/null
+rm -f "$STATE_DIR/out-$(printf '%s/%s' "$be" "$srv" | sha256sum | cut -c1-16)"
 end=$(($(date +%s) + limit))
 while :; do
   status=$(server_field "$sock" "$be" "$srv" status)
