@@ -305,6 +305,11 @@ fn a_stopped_database_is_planned_honestly_and_started() {
         .args(["apply", "-i", INVENTORY, "--auto-approve"])
         .assert()
         .success();
+    // The servers' health checks query the database: HAProxy takes them back once it answers.
+    cli()
+        .args(["verify", "-i", INVENTORY, "--wait", "30s"])
+        .assert()
+        .success();
     assert_eq!(get("/db").0, 200);
     cli()
         .args(["plan", "-i", INVENTORY, "--detailed-exitcode"])
