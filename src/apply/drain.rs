@@ -20,8 +20,10 @@ pub(super) struct Out {
 }
 
 impl Out {
+    /// Goes back into load balancing afterwards: everything but a server an operator had put in
+    /// maintenance (a DOWN one too: its checks decide whether it takes traffic).
     fn served(&self) -> bool {
-        self.was == "UP" || self.was.starts_with("UP ") || self.was.starts_with("DRAIN")
+        !self.was.starts_with("MAINT")
     }
 }
 
@@ -32,8 +34,10 @@ pub(super) struct Drained {
 }
 
 /// Drains `desired`'s server on every load balancer of the run that has it, at most
-/// `run.drain_timeout` each. A load balancer the run is not connected to cannot be drained:
-/// said in `done`, not an error (its phase reports it).
+/// `run.drain_timeout` each; each load balancer first arms a timer that puts the server back if
+/// this run dies. A load balancer the run is not connected to cannot be drained: said in
+/// `done`, not an error (its phase reports it). On an error, what was already taken out is in
+/// the `Drained` returned with it, to be put back.
 pub(super) async fn take_out(
     run: &Run<'_>,
     desired: &HostState,
@@ -43,6 +47,7 @@ pub(super) async fn take_out(
         done: Vec::new(),
     };
     let seconds = run.drain_timeout.as_secs().max(1);
+    let after = run.confirm_timeout.as_secs() + LB_WATCHDOG_LAG_SECONDS;
     for m in &desired.memberships {
         let Some(lb) = run.remotes.get(&m.lb_host) else {
             drained.done.push(format!(
@@ -55,16 +60,25 @@ pub(super) async fn take_out(
             host: &desired.name,
             message: &format!("draining on {}", m.lb_host),
         });
-        let script = scripts::drain(&m.admin_socket, &m.backend, &m.server, seconds);
-        let out = match lb.run(&script, b"").await {
-            Ok(o) if o.ok() => o,
-            Ok(o) => return Err((format!("draining on {}: {}", m.lb_host, o.text()), drained)),
-            Err(e) => return Err((format!("draining on {}: {e}", m.lb_host), drained)),
+        let script = scripts::drain(
+            &m.admin_socket,
+            &m.backend,
+            &m.server,
+            seconds,
+            &ready_unit(m),
+            after,
+        );
+        let back = ready_script(m).text();
+        let result = lb.run(&script, back.as_bytes()).await;
+        let (stdout, failure) = match result {
+            Ok(o) if o.ok() => (o.stdout, None),
+            Ok(o) => (o.stdout.clone(), Some(o.text())),
+            Err(e) => (String::new(), Some(e.to_string())),
         };
         let mut was = None;
         let mut left = None;
         let mut left_by_a_run = false;
-        for line in out.stdout.lines() {
+        for line in stdout.lines() {
             match Line::parse(line) {
                 Some(Line::Was { status }) => was = Some(status.to_string()),
                 Some(Line::Left { sessions }) => left = Some(sessions.to_string()),
@@ -72,10 +86,22 @@ pub(super) async fn take_out(
                 _ => {}
             }
         }
+        // Once its status was read, the server may have been taken out: it is put back.
+        if let Some(was) = &was {
+            drained.out.push(Out {
+                lb: lb.clone(),
+                m: m.clone(),
+                was: was.clone(),
+            });
+        }
+        if let Some(why) = failure {
+            return Err((format!("draining on {}: {why}", m.lb_host), drained));
+        }
         let Some(was) = was else {
-            drained
-                .done
-                .push(format!("{}: no HAProxy yet, nothing to drain", m.lb_host));
+            drained.done.push(format!(
+                "{}: {} is not in service there yet, nothing to drain",
+                m.lb_host, m.server
+            ));
             continue;
         };
         if left_by_a_run {
@@ -94,29 +120,6 @@ pub(super) async fn take_out(
                 m.lb_host, m.backend, m.server
             ),
         });
-        let out = Out {
-            lb: lb.clone(),
-            m: m.clone(),
-            was,
-        };
-        // If this run dies before it puts the server back, the load balancer does so itself,
-        // after the server's own watchdog had time to put its change back.
-        if out.served() {
-            let seconds = run.confirm_timeout.as_secs() + LB_WATCHDOG_LAG_SECONDS;
-            let back = ready_script(&out.m).text();
-            let armed = lb
-                .run(
-                    &scripts::arm(&ready_unit(&out.m), seconds, false),
-                    back.as_bytes(),
-                )
-                .await;
-            match armed {
-                Ok(o) if o.ok() => {}
-                Ok(o) => return Err((format!("arming {}: {}", m.lb_host, o.text()), drained)),
-                Err(e) => return Err((format!("arming {}: {e}", m.lb_host), drained)),
-            }
-        }
-        drained.out.push(out);
     }
     Ok(drained)
 }

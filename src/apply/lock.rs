@@ -153,10 +153,12 @@ pub async fn keep_alive(remotes: Vec<Arc<dyn Remote>>, id: String) {
     let script = scripts::heartbeat(&id);
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
-        for r in &remotes {
-            // A missed renewal is made good by the next one; 30 s leave room for several.
-            let _ = r.run(&script, b"").await;
-        }
+        // Every host at once, each bounded: one host that hangs delays no other's renewal. A
+        // missed renewal is made good by the next one; 30 s leave room for several.
+        let renewals = remotes
+            .iter()
+            .map(|r| tokio::time::timeout(RENEW_EVERY, r.run(&script, b"")));
+        futures_util::future::join_all(renewals).await;
     }
 }
 

@@ -140,11 +140,22 @@ pub fn http_health(check: &HttpCheck) -> Script {
         .arg(check.host_header.clone())
 }
 
-/// Drains `server` of `backend` on the admin socket, at most `seconds` long, then MAINT.
-pub fn drain(socket: &str, backend: &str, server: &str, seconds: u64) -> Script {
+/// Arms timer `unit` (the script on stdin puts the server back unless the run does within
+/// `after` seconds of its last renewal), drains `server` of `backend` on the admin socket, at
+/// most `seconds` long, then MAINT.
+pub fn drain(
+    socket: &str,
+    backend: &str,
+    server: &str,
+    seconds: u64,
+    unit: &str,
+    after: u64,
+) -> Script {
     apply_script("drain", include_str!("sh/drain.sh"))
         .args([socket, backend, server])
         .arg(seconds.to_string())
+        .arg(unit)
+        .arg(format!("{after}s"))
 }
 
 /// Readies `server` of `backend` and waits at most `seconds` until HAProxy has it UP.
@@ -237,7 +248,14 @@ mod tests {
                 host_header: "www.foobar.com".into(),
             }),
             db_health(),
-            drain("/run/haproxy/admin.sock", "web", "web-01", 30),
+            drain(
+                "/run/haproxy/admin.sock",
+                "web",
+                "web-01",
+                30,
+                "foobar-infra-ready-x",
+                90,
+            ),
             watchdog(),
             arm("foobar-infra-watchdog", 120, true),
             disarm("foobar-infra-watchdog", true),

@@ -36,7 +36,17 @@ fn confirm(plan: &Plan) -> Result<bool, Error> {
     Ok(answer.trim() == "yes")
 }
 
+/// The shortest --confirm-timeout: a living run renews its timers every 5 s, and a renewal may
+/// take a few seconds on a busy host.
+const MIN_CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
+    if args.confirm_timeout < MIN_CONFIRM_TIMEOUT {
+        return Err(Error::Usage(format!(
+            "--confirm-timeout must be at least {}s: a living run renews its hosts' timers every 5 s",
+            MIN_CONFIRM_TIMEOUT.as_secs()
+        )));
+    }
     let saved: Option<Plan> = match &args.plan {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| Error::Read {

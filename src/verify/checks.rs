@@ -151,7 +151,10 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
         for w in &desired.hosts {
             for m in w.memberships.iter().filter(|m| m.lb_host == lb.name) {
                 socket = m.admin_socket.clone();
-                servers.push((m.backend.clone(), m.server.clone()));
+                // Requests to the site go to the default backend; groups serve their routes.
+                if m.backend == "web" {
+                    servers.push((m.backend.clone(), m.server.clone()));
+                }
                 if !hosts.iter().any(|h| h.name == w.name) {
                     continue;
                 }

@@ -51,7 +51,8 @@ pub fn parse(text: &str) -> Result<Vec<ServerStat>, String> {
             backend: get(px).to_string(),
             server: get(sv).to_string(),
             status: get(status).to_string(),
-            check_status: get(check).to_string(),
+            // `* L7OK` while a check is under way: the last result is what counts.
+            check_status: get(check).trim_start_matches("* ").to_string(),
             sessions: get(scur).parse().unwrap_or(0),
         });
     }
@@ -68,12 +69,14 @@ www,FRONTEND,,,3,9,,120,OPEN,,,\n\
 web,web-01,0,0,1,2,,40,UP,100,L7OK,200\n\
 web,web-02,0,0,0,2,,40,MAINT,100,L7OK,200\n\
 web,web-03,0,0,0,2,,40,DOWN 1/2,100,L7STS,503\n\
+web,web-04,0,0,0,2,,40,UP,100,* L7OK,200\n\
 web,BACKEND,0,0,1,4,,80,UP,200,,\n";
 
     #[test]
     fn servers_are_read_by_column_name() {
         let s = parse(SAMPLE).unwrap();
-        assert_eq!(s.len(), 3);
+        assert_eq!(s.len(), 4);
+        assert!(s[3].healthy(), "a check under way keeps its last result");
         assert_eq!(s[0].server, "web-01");
         assert!(s[0].healthy());
         assert_eq!(s[0].sessions, 1);

@@ -80,8 +80,8 @@ settle_pending() {
     while read -r svc action; do
       case "$done_units" in *" $svc "*) continue ;; esac
       case "$action" in
-        reload) systemctl reload "$svc" || systemctl restart "$svc" ;;
-        *) systemctl restart "$svc" ;;
+        reload) service_do "$svc" reload || service_do "$svc" restart ;;
+        *) service_do "$svc" restart ;;
       esac
     done < "$PENDING"
   fi
@@ -105,4 +105,17 @@ server_field() {
 # it puts back what the journal lists if the run never confirms the host).
 journal() {
   if [ -f "$STATE_DIR/journal" ]; then printf '%s\n' "$1" >> "$STATE_DIR/journal"; fi
+}
+
+# arm_timer UNIT SECONDS: unless stopped within SECONDS (e.g. `60s`), systemd runs the script given
+# on stdin as UNIT. Recorded in the run's lock, whose renewals keep it from firing while the run
+# lives (heartbeat.sh).
+arm_timer() {
+  mkdir -p "$STATE_DIR"
+  chmod 700 "$STATE_DIR"
+  systemctl stop "$1.timer" "$1.service" >/dev/null 2>&1 || true
+  systemctl reset-failed "$1.timer" "$1.service" >/dev/null 2>&1 || true
+  cat > "$STATE_DIR/$1.sh"
+  systemd-run --quiet --unit="$1" --on-active="$2" --timer-property=AccuracySec=100ms /bin/sh "$STATE_DIR/$1.sh"
+  if [ -d "$STATE_DIR/lock" ]; then printf '%s\n' "$1" >> "$STATE_DIR/lock/timers"; fi
 }

@@ -17,6 +17,14 @@ if mkdir "$lock" 2>/dev/null; then
   fi
   for f in "$@"; do rm -f -- "$f$STAGED"; done
   rm -f "$NGINX_CHECK"
+  # A change a dead run never confirmed (its watchdog pending, or lost with a reboot) is put
+  # back now, before this run observes the host.
+  if [ -f "$STATE_DIR/journal" ] && [ -f "$STATE_DIR/foobar-infra-watchdog.sh" ]; then
+    systemctl stop foobar-infra-watchdog.timer >/dev/null 2>&1 || true
+    if ! systemctl is-active -q foobar-infra-watchdog.service; then
+      sh "$STATE_DIR/foobar-infra-watchdog.sh" >&2 || true
+    fi
+  fi
   printf 'locked\n'
 elif [ -d "$lock" ]; then
   cat > /dev/null
