@@ -78,13 +78,22 @@ pub(super) async fn take_out(
         let mut was = None;
         let mut left = None;
         let mut left_by_a_run = false;
+        let mut only = false;
         for line in stdout.lines() {
             match Line::parse(line) {
                 Some(Line::Was { status }) => was = Some(status.to_string()),
                 Some(Line::Left { sessions }) => left = Some(sessions.to_string()),
                 Some(Line::LeftByARun) => left_by_a_run = true,
+                Some(Line::Only) => only = true,
                 _ => {}
             }
+        }
+        if only && failure.is_none() {
+            drained.done.push(format!(
+                "not drained on {}: {} is the only server of {} in service",
+                m.lb_host, m.server, m.backend
+            ));
+            continue;
         }
         // Once its status was read, the server may have been taken out: it is put back.
         if let Some(was) = &was {

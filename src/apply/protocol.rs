@@ -78,6 +78,8 @@ pub enum Line<'a> {
     Absent,
     /// The server was in MAINT because a run of this tool took it out and died.
     LeftByARun,
+    /// The server is the only one of its backend in service: not taken out.
+    Only,
 }
 
 impl<'a> Line<'a> {
@@ -97,6 +99,7 @@ impl<'a> Line<'a> {
             ["now", status] => Line::Now { status },
             ["absent"] => Line::Absent,
             ["left-by-a-run"] => Line::LeftByARun,
+            ["only"] => Line::Only,
             _ => return None,
         })
     }

@@ -6,7 +6,8 @@
 # Prints `was<TAB>STATUS` (its status before: UP, DOWN 1/2, DRAIN...), and `left<TAB>N` when
 # sessions were left as the wait ran out. A server an operator put in MAINT is left as it is
 # (`was<TAB>MAINT`); one a run of this tool put there and died counts as UP (`left-by-a-run`).
-# Prints `absent` when there is nothing to drain: no HAProxy or socat yet, or no such server in
+# Prints `only` (and leaves it in) when no other server of the backend is UP. Prints `absent`
+# when there is nothing to drain: no HAProxy or socat yet, or no such server in
 # its configuration yet (the load balancer's phase comes later in the run).
 sock=$1 be=$2 srv=$3 limit=$4 unit=$5 after=$6
 if [ ! -S "$sock" ] || ! command -v socat >/dev/null 2>&1; then
@@ -29,6 +30,15 @@ case $status in
     fi
     printf 'was\tUP\nleft-by-a-run\n' ;;
   *) printf 'was\t%s\n' "$status" ;;
+esac
+# The last server in service is not taken out: that would empty the backend (the change goes on
+# with it serving, as without a load balancer).
+case $status in
+  UP*)
+    if [ "$(others_up "$sock" "$be" "$srv")" -eq 0 ]; then
+      echo only
+      exit 0
+    fi ;;
 esac
 mkdir -p "$STATE_DIR"
 : > "$marker"

@@ -119,3 +119,11 @@ arm_timer() {
   systemd-run --quiet --unit="$1" --on-active="$2" --timer-property=AccuracySec=100ms /bin/sh "$STATE_DIR/$1.sh"
   if [ -d "$STATE_DIR/lock" ]; then printf '%s\n' "$1" >> "$STATE_DIR/lock/timers"; fi
 }
+
+# others_up SOCKET BACKEND SERVER: how many other servers of the backend HAProxy has UP.
+others_up() {
+  haproxy_cmd "$1" "show stat" | awk -F, -v be="$2" -v srv="$3" '
+    NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) { if ($i == "svname") s = i; if ($i == "status") c = i }; next }
+    $1 == be && $s != srv && $s != "FRONTEND" && $s != "BACKEND" && $c ~ /^UP/ { n++ }
+    END { print n + 0 }'
+}
