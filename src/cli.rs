@@ -29,8 +29,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a topology: schema, references, addresses, ports, DNS, secrets. Reports every problem
-    /// with file:line:column; `--check-configs` also runs haproxy, nginx and mariadbd on the
-    /// rendered files.
+    /// with file:line:column; `--check-configs` also runs haproxy, nginx, mariadbd and
+    /// systemd-analyze on the rendered files.
     Validate(ValidateArgs),
     /// Write every file for every host to `--out DIR/<host>/<path>`, with a manifest.json of each
     /// host's packages, files, services and what reloads what.
@@ -79,7 +79,7 @@ pub struct ValidateArgs {
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// Also render the configs and check them with the real parsers where installed
-    /// (haproxy -c, nginx -t, mariadbd --help --verbose).
+    /// (haproxy -c, nginx -t, mariadbd --help --verbose, systemd-analyze verify).
     #[arg(long)]
     pub check_configs: bool,
 }
