@@ -31,7 +31,7 @@ fn serving(r: &ResourcePlan) -> bool {
 /// already serve and have changes go `batch` at a time (a rolling change), and when there are
 /// several, the first goes alone first (the canary): a change that passes its checker but breaks
 /// the service then costs one server, not the site. Hosts that do not serve yet (nothing to
-/// drain, no traffic to lose) go with the first batch.
+/// drain, no traffic to lose), and those without changes, go with the batch after the canary.
 pub fn batches<'p>(in_phase: &[&'p ResourcePlan], batch: usize) -> Vec<Vec<&'p ResourcePlan>> {
     let batch = batch.max(1);
     let rolling: Vec<&ResourcePlan> = in_phase

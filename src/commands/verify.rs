@@ -165,8 +165,10 @@ fn junit(outcomes: &[Outcome], seconds: f64) -> String {
                     "><system-out>{}</system-out></testcase>\n",
                     xml(&o.evidence)
                 )),
+                // The evidence in the body too: attributes lose their line breaks.
                 Status::Fail => out.push_str(&format!(
-                    "><failure message=\"{}\"/></testcase>\n",
+                    "><failure message=\"{}\">{}</failure></testcase>\n",
+                    xml(&o.evidence),
                     xml(&o.evidence)
                 )),
                 Status::Blocked | Status::NotChecked => out.push_str(&format!(

@@ -3,6 +3,15 @@
 use super::{Check, Hop, Probe};
 use crate::desired::{Desired, HealthCheck, HostState};
 
+/// An address as the host part of a URL (IPv6 in brackets).
+fn url_host(address: &str) -> String {
+    if address.contains(':') {
+        format!("[{address}]")
+    } else {
+        address.to_string()
+    }
+}
+
 fn ssh(host: &str) -> String {
     format!("ssh:{host}")
 }
@@ -131,9 +140,9 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
                 url: format!(
                     "http://{}:{}{}",
                     if runs_on.name == w.name {
-                        "127.0.0.1"
+                        "127.0.0.1".to_string()
                     } else {
-                        w.address.as_str()
+                        url_host(&w.address)
                     },
                     http.port,
                     http.path
@@ -188,7 +197,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
                 host_header, lb.name
             ),
             probe: Probe::Spread {
-                url: format!("http://{}:{port}/", lb.address),
+                url: format!("http://{}:{port}/", url_host(&lb.address)),
                 host_header: host_header.clone(),
                 socket,
                 servers,

@@ -90,9 +90,16 @@ pub async fn run(
     outcomes
 }
 
+/// Runs a check's script: whether it succeeded, and what it printed on stdout (what a host's
+/// shell or sudo says on stderr is not part of the answer); stderr is kept for a failure.
 async fn exec(remote: &dyn Remote, s: &Script) -> std::result::Result<(bool, String), String> {
     let out = remote.run(s, b"").await.map_err(|e| e.to_string())?;
-    Ok((out.ok(), out.stdout.trim().to_string() + out.stderr.trim()))
+    let answer = if out.ok() || !out.stdout.trim().is_empty() {
+        out.stdout.trim().to_string()
+    } else {
+        out.stderr.trim().to_string()
+    };
+    Ok((out.ok(), answer))
 }
 
 async fn one(
