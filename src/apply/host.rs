@@ -348,45 +348,30 @@ impl<'a> HostRun<'a> {
     /// Proves the host serves after its changes.
     async fn health(&mut self) -> Result<(), StepError> {
         for check in &self.desired.health {
-            match check {
-                HealthCheck::Web(http) => {
-                    self.say("health check");
-                    self.exec("health", &scripts::http_health(http), b"")
-                        .await
-                        .map_err(|e| {
-                            step_err(
-                                "health",
-                                format!(
-                                    "{} does not answer 200 through Nginx: {}",
-                                    http.path, e.message
-                                ),
-                            )
-                        })?;
-                    self.done
-                        .push(format!("healthy: {} answers 200", http.path));
-                }
+            let (http, failure, success) = match check {
                 HealthCheck::Database => {
                     self.exec("health", &scripts::db_health(), b"").await?;
+                    continue;
                 }
-                HealthCheck::LoadBalancer(http) => {
-                    self.say("health check");
-                    self.exec("health", &scripts::http_health(http), b"")
-                        .await
-                        .map_err(|e| {
-                            step_err(
-                                "health",
-                                format!(
-                                    "the load balancer does not answer 200 on {}: {}",
-                                    http.path, e.message
-                                ),
-                            )
-                        })?;
-                    self.done.push(format!(
+                HealthCheck::Web(http) => (
+                    http,
+                    format!("{} does not answer 200 through Nginx", http.path),
+                    format!("healthy: {} answers 200", http.path),
+                ),
+                HealthCheck::LoadBalancer(http) => (
+                    http,
+                    format!("the load balancer does not answer 200 on {}", http.path),
+                    format!(
                         "healthy: the load balancer answers 200 on port {}",
                         http.port
-                    ));
-                }
-            }
+                    ),
+                ),
+            };
+            self.say("health check");
+            self.exec("health", &scripts::http_health(http), b"")
+                .await
+                .map_err(|e| step_err("health", format!("{failure}: {}", e.message)))?;
+            self.done.push(success);
         }
         Ok(())
     }

@@ -270,12 +270,7 @@ fn a_run_killed_mid_change_is_put_back_by_the_hosts_themselves() {
         .output()
         .unwrap();
     let stderr = text(&out).1;
-    let hint = "foobar-infra force-unlock -i inventories/lab.yaml ";
-    let at = stderr.find(hint).unwrap_or_else(|| panic!("{stderr}")) + hint.len();
-    let id: String = stderr[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect();
+    let id = stale_lock_id(&stderr);
     cli()
         .args(["force-unlock", "-i", INVENTORY, &id])
         .assert()

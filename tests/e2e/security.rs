@@ -206,12 +206,7 @@ fn a_killed_apply_leaves_a_stale_lock_that_force_unlock_breaks() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("has not been renewed for"), "{stderr}");
-    let hint = "foobar-infra force-unlock -i inventories/lab.yaml ";
-    let at = stderr.find(hint).unwrap_or_else(|| panic!("{stderr}")) + hint.len();
-    let id: String = stderr[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect();
+    let id = stale_lock_id(&stderr);
     assert_eq!(id.len(), 16, "{stderr}");
 
     // Another id breaks nothing; the right one breaks the lock everywhere it stands.

@@ -116,3 +116,13 @@ pub fn site_files() -> Vec<String> {
         .map(|(_, a)| ssh(a, "sha256sum /etc/nginx/conf.d/foobar.conf"))
         .collect()
 }
+
+/// The id of the stale lock `apply`'s error names in its `force-unlock` hint.
+pub fn stale_lock_id(stderr: &str) -> String {
+    let hint = "foobar-infra force-unlock -i inventories/lab.yaml ";
+    let at = stderr.find(hint).unwrap_or_else(|| panic!("{stderr}")) + hint.len();
+    stderr[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect()
+}
