@@ -309,7 +309,7 @@ mod tests {
         let loaded = topology::load(topology::read(&path).unwrap(), &|_| None);
         let t = loaded.topology.as_ref().unwrap();
         let tera = render::templates::load(None).unwrap();
-        render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap()
+        render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap()
     }
 
     /// A host path that climbs out of the temporary folder is refused, not written.

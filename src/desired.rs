@@ -82,8 +82,10 @@ pub enum Validator {
     PhpFpm,
     /// `systemd-analyze verify`
     Systemd,
-    /// `named-checkconf` / `named-checkzone`
-    Bind,
+    /// `named-checkconf` on the whole configuration, with the staged files in place.
+    NamedConf,
+    /// `named-checkzone`
+    NamedZone,
 }
 
 /// What a change makes a service do; the stronger one wins.
@@ -127,6 +129,10 @@ pub struct File {
     pub sensitive: bool,
     pub validate: Option<Validator>,
     pub notify: Vec<Notify>,
+    /// Written only when missing, never rewritten: its service owns it afterwards (a dynamic
+    /// zone's file, which named rewrites from its journal).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub create_only: bool,
 }
 
 fn octal<S: Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
@@ -192,6 +198,38 @@ pub struct Zone {
     pub zone: String,
     pub ttl: u32,
     pub records: Vec<DnsRecord>,
+    pub provider: crate::topology::DnsProvider,
+    /// Where updates and queries go (RFC 2136 only).
+    pub server: Option<ZoneServer>,
+    pub key: Option<ZoneKey>,
+    /// Delete records this tool wrote whose names the topology no longer lists.
+    pub prune: bool,
+    /// The TXT record that lists the names this tool wrote.
+    pub registry: String,
+}
+
+/// The zone's primary server: a topology host, or an address the topology names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ZoneServer {
+    pub host: Option<String>,
+    pub address: std::net::SocketAddr,
+}
+
+impl std::fmt::Display for ZoneServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.host {
+            Some(h) => write!(f, "{h} ({})", self.address),
+            None => write!(f, "{}", self.address),
+        }
+    }
+}
+
+/// The TSIG key, safe to show: its name, algorithm and where the secret comes from.
+#[derive(Clone, Debug, Serialize)]
+pub struct ZoneKey {
+    pub name: String,
+    pub algorithm: crate::topology::TsigAlgorithm,
+    pub secret_from: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -80,6 +80,9 @@ pub enum Error {
         help("nothing was observed or changed; the locks this run took are released")
     )]
     Locked(String),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Dns(#[from] crate::dns::DnsError),
     #[error("the saved plan is stale: {0}")]
     #[diagnostic(
         code(plan::stale),

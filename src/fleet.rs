@@ -3,12 +3,13 @@
 
 use crate::Error;
 use crate::desired::{Desired, HostState};
+use crate::dns::{self, ZoneFacts};
 use crate::observe::{self, Observed};
 use crate::plan::{self, Plan, ResourcePlan};
 use crate::remote::RemoteError;
 use crate::render::{self, Secrets};
 use crate::secret::Secret;
-use crate::topology::{Source, Topology, expand_home};
+use crate::topology::{DnsProvider, Source, Topology, expand_home};
 use crate::transport::{self, Connection, Target};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +20,8 @@ pub struct Prepared {
     pub topology: Topology,
     pub desired: Desired,
     pub db_password: Option<Secret>,
+    /// The TSIG key's secret (base64), checked.
+    pub tsig: Option<Secret>,
     pub templates: Option<PathBuf>,
 }
 
@@ -34,15 +37,43 @@ pub fn prepare(
             &db.password.value,
             &source.base_dir,
             &env,
+            "the database password",
+            "database.password",
         )?),
         None => None,
     };
+    let tsig = match topology.dns.as_ref().and_then(|d| d.key.as_ref()) {
+        Some(k)
+            if topology
+                .dns
+                .as_ref()
+                .is_some_and(|d| d.provider.value == DnsProvider::Rfc2136) =>
+        {
+            let secret = crate::secret::resolve(
+                &k.secret.value,
+                &source.base_dir,
+                &env,
+                "the TSIG key's secret",
+                "dns.key.secret",
+            )?;
+            // Checked before anything is rendered with it: the key file quotes it.
+            crate::dns::key_bytes(&secret).map_err(|why| Error::SecretUnset {
+                what: format!(
+                    "the TSIG key's secret ({}) is not usable: {why}",
+                    crate::secret::describe(&k.secret.value)
+                ),
+                help:
+                    "use the `secret` line that `tsig-keygen -a hmac-sha256 NAME` prints (base64)"
+                        .into(),
+            })?;
+            Some(secret)
+        }
+        _ => None,
+    };
     let tera = render::templates::load(templates).map_err(render::RenderError::from)?;
-    let secrets = match &db_password {
-        Some(p) => Secrets::Resolved {
-            db_password: p.clone(),
-        },
-        None => Secrets::Redacted,
+    let secrets = Secrets {
+        db_password: db_password.clone(),
+        tsig: tsig.clone(),
     };
     let desired = render::render(&topology, &source, &tera, &secrets)?;
     Ok(Prepared {
@@ -50,6 +81,7 @@ pub fn prepare(
         topology,
         desired,
         db_password,
+        tsig,
         templates: templates.map(Path::to_path_buf),
     })
 }
@@ -188,8 +220,77 @@ pub async fn close(live: Vec<Result<Live, RemoteError>>) {
     transport::close_all(live.into_iter().flatten().map(|l| l.conn)).await;
 }
 
-/// The plan for the hosts that answered; those that did not come back as errors.
-pub fn make_plan(p: &Prepared, hosts: &[&HostState], live: &[Result<Live, RemoteError>]) -> Plan {
+/// The zone's primary server, when the topology manages its records with RFC 2136.
+pub fn zone_server(p: &Prepared) -> Result<Option<dns::wire::Server>, Error> {
+    let Some(zone) = &p.desired.dns else {
+        return Ok(None);
+    };
+    let Some(settings) = dns::Settings::of(zone, p.tsig.as_ref()) else {
+        return Ok(None);
+    };
+    dns::wire::Server::new(settings)
+        .map(Some)
+        .map_err(Error::Usage)
+}
+
+/// What the zone's server holds of the topology's names (and the names this tool wrote).
+pub async fn observe_zone(
+    p: &Prepared,
+    server: &dns::wire::Server,
+) -> Result<ZoneFacts, dns::DnsError> {
+    let names = p.desired.dns.as_ref().map(dns::names).unwrap_or_default();
+    dns::Authority::observe(server, &names).await
+}
+
+/// The zone's plan from what its server answered. A server that is a host of this run and
+/// does not answer (not installed yet), or whose DNS configuration this run changes (a new key),
+/// is planned blind: the zone's changes are computed again when the update is made.
+fn zone_resource(
+    p: &Prepared,
+    hosts: &[ResourcePlan],
+    zone: &Result<ZoneFacts, dns::DnsError>,
+) -> Result<Option<ResourcePlan>, dns::DnsError> {
+    let Some(z) = &p.desired.dns else {
+        return Ok(None);
+    };
+    let Some(server) = &z.server else {
+        return Ok(None);
+    };
+    let label = server.to_string();
+    match zone {
+        Ok(facts) => Ok(Some(plan::zone_plan(z, Some(facts), &label))),
+        Err(e) => {
+            let sets_up = server
+                .host
+                .as_ref()
+                .and_then(|h| hosts.iter().find(|r| r.owner.host() == Some(h.as_str())));
+            let changes_dns = sets_up.is_some_and(|r| {
+                r.changes.iter().any(|c| match c {
+                    plan::Change::Package { name } => name == "bind9",
+                    plan::Change::File { path, .. } => {
+                        path.starts_with("/etc/bind/") || path.starts_with("/var/lib/bind/")
+                    }
+                    plan::Change::Service { name, .. } => name == "named.service",
+                    _ => false,
+                })
+            });
+            if (e.is_unreachable() && server.host.is_some()) || changes_dns {
+                Ok(Some(plan::zone_plan(z, None, &label)))
+            } else {
+                Err(e.clone())
+            }
+        }
+    }
+}
+
+/// The plan for the hosts that answered (those that did not come back as errors), and the
+/// zone's when `zone` was read; an error when the zone's server refused or cannot be read.
+pub fn make_plan(
+    p: &Prepared,
+    hosts: &[&HostState],
+    live: &[Result<Live, RemoteError>],
+    zone: Option<&Result<ZoneFacts, dns::DnsError>>,
+) -> Result<Plan, dns::DnsError> {
     let schema = p.schema_hash();
     let resources: Vec<ResourcePlan> = hosts
         .iter()
@@ -204,7 +305,13 @@ pub fn make_plan(p: &Prepared, hosts: &[&HostState], live: &[Result<Live, Remote
             ))
         })
         .collect();
-    Plan {
+    let mut resources = resources;
+    if let Some(zone) = zone
+        && let Some(r) = zone_resource(p, &resources, zone)?
+    {
+        resources.push(r);
+    }
+    Ok(Plan {
         format: plan::FORMAT_VERSION,
         topology: std::fs::canonicalize(&p.source.name)
             .unwrap_or_else(|_| PathBuf::from(&p.source.name))
@@ -219,5 +326,5 @@ pub fn make_plan(p: &Prepared, hosts: &[&HostState], live: &[Result<Live, Remote
         }),
         desired_sha256: p.desired_sha256(),
         resources,
-    }
+    })
 }

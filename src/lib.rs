@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod desired;
 pub mod diagnostic;
+pub mod dns;
 mod error;
 pub mod fleet;
 pub mod input_file;

@@ -35,11 +35,14 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Reads a secret from where the topology says it is.
+/// Reads a secret from where the topology says it is; `what` names it in errors (`the database
+/// password`), `key` is where the topology sets it (`database.password`).
 pub fn resolve(
     source: &SecretSource,
     base_dir: &Path,
     env: &dyn Fn(&str) -> Option<String>,
+    what: &str,
+    key: &str,
 ) -> Result<Secret, crate::Error> {
     match source {
         SecretSource::Env(var) => env(&var.value)
@@ -47,10 +50,7 @@ pub fn resolve(
             .map(Secret)
             .ok_or_else(|| crate::Error::SecretUnset {
                 what: format!("environment variable {}", var.value),
-                help: format!(
-                    "export {}=... (the database password) and run again",
-                    var.value
-                ),
+                help: format!("export {}=... ({what}) and run again", var.value),
             }),
         SecretSource::File(path) => {
             let p = base_dir.join(&path.value);
@@ -59,14 +59,12 @@ pub fn resolve(
                     Ok(Secret(text.trim_end_matches(['\n', '\r']).to_string()))
                 }
                 Ok(_) => Err(crate::Error::SecretUnset {
-                    what: format!("password file {} is empty", p.display()),
-                    help: "write the password into it (one line, mode 0600)".into(),
+                    what: format!("{what}: file {} is empty", p.display()),
+                    help: "write the secret into it (one line, mode 0600)".into(),
                 }),
                 Err(e) => Err(crate::Error::SecretUnset {
-                    what: format!("password file {} cannot be read ({e})", p.display()),
-                    help:
-                        "create it (one line, mode 0600) or fix the path in database.password.file"
-                            .into(),
+                    what: format!("{what}: file {} cannot be read ({e})", p.display()),
+                    help: format!("create it (one line, mode 0600) or fix the path in {key}.file"),
                 }),
             }
         }

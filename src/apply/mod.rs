@@ -19,6 +19,7 @@ mod rollback;
 pub mod scripts;
 #[cfg(test)]
 mod tests;
+mod zone;
 
 pub use orchestrate::{Step, apply, batches, rollout};
 
@@ -93,4 +94,6 @@ pub struct Run<'a> {
     pub release_tar: Option<&'a [u8]>,
     /// Hosts that could not be reached: name, phase, error.
     pub unreachable: &'a [(String, Phase, String)],
+    /// The zone's primary server, when the plan has record changes.
+    pub authority: Option<&'a dyn crate::dns::Authority>,
 }

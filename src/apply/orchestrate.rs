@@ -221,6 +221,20 @@ async fn one(run: &Run<'_>, r: &ResourcePlan, gate: &Semaphore) -> HostReport {
         return report(name, Outcome::Interrupted);
     }
     let started = Instant::now();
+    if let crate::plan::Owner::Zone { .. } = &r.owner {
+        let (outcome, done) = super::zone::apply(run, r).await;
+        finish(&match &outcome {
+            Outcome::Changed => format!("changed ({} records)", done.len().saturating_sub(1)),
+            Outcome::Failed { step, .. } => format!("failed at {step}"),
+            _ => "unchanged".into(),
+        });
+        return HostReport {
+            host: name.to_string(),
+            outcome,
+            done,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+    }
     let remote = r.owner.host().and_then(|h| run.remotes.get(h));
     let (Some(remote), Some(desired)) = (remote, r.owner.host().and_then(|h| run.desired.host(h)))
     else {

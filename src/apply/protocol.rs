@@ -123,12 +123,8 @@ impl Checker {
         match f.validate {
             Some(Validator::Haproxy) => Checker::Haproxy,
             Some(Validator::Mysql) => Checker::Mysql,
-            Some(Validator::Bind)
-                if f.path.ends_with(".conf") || f.path.ends_with(".conf.local") =>
-            {
-                Checker::NamedConf
-            }
-            Some(Validator::Bind) => Checker::NamedZone,
+            Some(Validator::NamedConf) => Checker::NamedConf,
+            Some(Validator::NamedZone) => Checker::NamedZone,
             Some(Validator::Systemd) => Checker::Systemd,
             Some(Validator::Nginx | Validator::PhpFpm) | None => Checker::None,
         }

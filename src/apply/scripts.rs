@@ -63,7 +63,7 @@ pub fn files(
         .arg(owed_lines(owed));
     let kinds = content
         .iter()
-        .map(|f| ("content", *f))
+        .map(|f| (if f.create_only { "create" } else { "content" }, *f))
         .chain(attrs_only.iter().map(|f| ("attrs", *f)));
     for (kind, f) in kinds {
         s = s.args([
@@ -208,13 +208,14 @@ mod tests {
             sensitive: false,
             validate,
             notify: Vec::new(),
+            create_only: false,
         }
     }
 
     /// One of every script, with values that need quoting.
     fn every_script() -> Vec<Script> {
         let nginx = file("/etc/nginx/conf.d/x y.conf", Some(Validator::Nginx));
-        let zone = file("/var/lib/bind/db.example.com", Some(Validator::Bind));
+        let zone = file("/var/lib/bind/db.example.com", Some(Validator::NamedZone));
         let unit = file("/etc/systemd/system/app.service", Some(Validator::Systemd));
         let owed = vec![("nginx".to_string(), Action::Reload)];
         let swapped = vec![

@@ -131,9 +131,43 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         locked.remotes.clone(),
         lock.id.clone(),
     ));
+    // The zone goes with a run over every host (or a saved plan that has it).
+    let with_zone = match &saved {
+        Some(s) => s
+            .resources
+            .iter()
+            .any(|r| matches!(r.owner, crate::plan::Owner::Zone { .. })),
+        None => args.limit.is_empty(),
+    };
+    let server = if with_zone {
+        fleet::zone_server(&p)?
+    } else {
+        None
+    };
     let (result, live) = if locked.refused.is_empty() {
-        let live = rt.block_on(fleet::observe_all(&selected, conns));
-        let result = locked_run(args, &p, &rt, saved.as_ref(), &selected, &live, &interrupt);
+        let (live, zone) = rt.block_on(async {
+            let zone = async {
+                match &server {
+                    Some(s) => Some(fleet::observe_zone(&p, s).await),
+                    None => None,
+                }
+            };
+            tokio::join!(fleet::observe_all(&selected, conns), zone)
+        });
+        let zone = Zone {
+            server: server.as_ref(),
+            facts: zone.as_ref(),
+        };
+        let result = locked_run(
+            args,
+            &p,
+            &rt,
+            saved.as_ref(),
+            &selected,
+            &live,
+            &zone,
+            &interrupt,
+        );
         (result, live)
     } else {
         // Nothing observed, nothing changed: the locks this run did take are released.
@@ -148,7 +182,14 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
     result
 }
 
+/// The zone's server and what it answered, when the run covers the zone.
+struct Zone<'a> {
+    server: Option<&'a crate::dns::wire::Server>,
+    facts: Option<&'a Result<crate::dns::ZoneFacts, crate::dns::DnsError>>,
+}
+
 /// Plans and applies with every reachable host locked.
+#[allow(clippy::too_many_arguments)]
 fn locked_run(
     args: &ApplyArgs,
     p: &fleet::Prepared,
@@ -156,9 +197,12 @@ fn locked_run(
     saved: Option<&Plan>,
     selected: &[&HostState],
     live: &[Result<fleet::Live, RemoteError>],
+    zone: &Zone,
     interrupt: &apply::Interrupt,
 ) -> Result<ExitStatus, Error> {
-    let plan = fleet::make_plan(p, selected, live);
+    // A zone that cannot be read (a wrong key, a server that refuses) stops the run before
+    // any change.
+    let plan = fleet::make_plan(p, selected, live, zone.facts)?;
     if interrupt.load(Ordering::SeqCst) {
         eprintln!("Interrupted before any change.");
         return Ok(ExitStatus::Interrupted);
@@ -280,6 +324,7 @@ fn locked_run(
         on_event: &on_event,
         release_tar: release_tar.as_deref(),
         unreachable: &lost,
+        authority: zone.server.map(|s| s as &dyn crate::dns::Authority),
     };
     let reports: Vec<HostReport> = rt.block_on(apply::apply(&run, &plan.resources));
     print_report(&reports, json);

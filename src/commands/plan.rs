@@ -16,11 +16,26 @@ pub(crate) fn live_plan(
     rt: &tokio::runtime::Runtime,
 ) -> Result<(Plan, Vec<Result<Live, RemoteError>>), Error> {
     let hosts = p.select(limit)?;
-    let live = rt.block_on(async {
-        let conns = fleet::connect(p, &hosts, forks).await;
-        fleet::observe_all(&hosts, conns).await
+    // The zone's records are planned with every host, not for a --limit of some.
+    let server = if limit.is_empty() {
+        fleet::zone_server(p)?
+    } else {
+        None
+    };
+    let (live, zone) = rt.block_on(async {
+        let hosts_live = async {
+            let conns = fleet::connect(p, &hosts, forks).await;
+            fleet::observe_all(&hosts, conns).await
+        };
+        let zone = async {
+            match &server {
+                Some(s) => Some(fleet::observe_zone(p, s).await),
+                None => None,
+            }
+        };
+        tokio::join!(hosts_live, zone)
     });
-    let plan = fleet::make_plan(p, &hosts, &live);
+    let plan = fleet::make_plan(p, &hosts, &live, zone.as_ref())?;
     Ok((plan, live))
 }
 

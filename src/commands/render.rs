@@ -17,11 +17,11 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, Error> {
     let (source, t) = commands::require_valid(commands::load(&args.topology)?)?;
     let tera = render::templates::load(args.topology.templates.as_deref())
         .map_err(render::RenderError::from)?;
-    let desired = render::render(&t, &source, &tera, &Secrets::Redacted)?;
+    let desired = render::render(&t, &source, &tera, &Secrets::redacted())?;
     // Everything is rendered before anything is written: a template error leaves --out as it was.
     let mut extra: Vec<([String; 2], String, u32)> = Vec::new();
     for h in desired.hosts.iter().filter(|h| h.database.is_some()) {
-        if let Some(sql) = render::bootstrap_sql(&t, &tera, &Secrets::Redacted)? {
+        if let Some(sql) = render::bootstrap_sql(&t, &tera, &Secrets::redacted())? {
             // It creates users with passwords (redacted here): private, like a secret would be.
             extra.push(([h.name.clone(), "bootstrap.sql".into()], sql, 0o600));
         }

@@ -16,7 +16,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, crate::Error> {
     {
         let tera = render::templates::load(args.topology.templates.as_deref())
             .map_err(render::RenderError::from)?;
-        let desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted)?;
+        let desired = render::render(t, &loaded.source, &tera, &Secrets::redacted())?;
         let zone = render::zone_file(t, &tera)?;
         checks = check_configs::run(&desired, zone.as_ref())?;
     }

@@ -126,6 +126,10 @@ pub fn host_plan(
     }
     for f in &desired.files {
         let live = observed.files.get(&f.path).cloned().flatten();
+        // A file its service owns once created (a dynamic zone) is never compared again.
+        if f.create_only && live.is_some() {
+            continue;
+        }
         let action = match &live {
             None => Some(FileAction::Create),
             Some(l) if l.sha256 != f.sha256 => Some(FileAction::Update),
@@ -272,6 +276,7 @@ pub fn host_plan(
         phase: Phase::of(desired),
         changes,
         seen: seen(desired, observed, want_hash.as_deref()),
+        note: None,
     }
 }
 

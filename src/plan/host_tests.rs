@@ -44,6 +44,7 @@ fn file(path: &str, service: &str, action: Action) -> File {
             service: service.into(),
             action,
         }],
+        create_only: false,
     }
 }
 

@@ -5,11 +5,13 @@
 
 mod host;
 mod seen;
+mod zone;
 
 pub use host::{SchemaHash, host_plan};
 pub use seen::{
     Difference, Seen, SeenFile, Stale, first_difference, seen, stale_reason, staleness,
 };
+pub use zone::{record_changes, zone_plan};
 
 use crate::desired::HostState;
 use crate::secret::Secret;
@@ -28,17 +30,25 @@ pub enum Phase {
     Database,
     Servers,
     LoadBalancer,
+    /// The zone's records, once the load balancer they point at serves.
+    Dns,
 }
 
 impl Phase {
     /// Every phase, in the order it runs.
-    pub const ALL: [Phase; 3] = [Phase::Database, Phase::Servers, Phase::LoadBalancer];
+    pub const ALL: [Phase; 4] = [
+        Phase::Database,
+        Phase::Servers,
+        Phase::LoadBalancer,
+        Phase::Dns,
+    ];
 
     pub fn describe(self) -> &'static str {
         match self {
             Phase::Database => "database",
             Phase::Servers => "app/web servers",
             Phase::LoadBalancer => "load balancer",
+            Phase::Dns => "DNS records",
         }
     }
 
@@ -61,6 +71,8 @@ impl Phase {
 pub enum Owner {
     /// A host, changed over SSH.
     Host { host: String, address: String },
+    /// A DNS zone, changed with RFC 2136 updates to its primary server.
+    Zone { zone: String, server: String },
 }
 
 /// `host web-01`: the owner as messages name it.
@@ -68,6 +80,7 @@ impl std::fmt::Display for Owner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Owner::Host { host, .. } => write!(f, "host {host}"),
+            Owner::Zone { zone, server } => write!(f, "zone {zone} on {server}"),
         }
     }
 }
@@ -77,6 +90,7 @@ impl Owner {
     pub fn name(&self) -> &str {
         match self {
             Owner::Host { host, .. } => host,
+            Owner::Zone { zone, .. } => zone,
         }
     }
 
@@ -84,6 +98,7 @@ impl Owner {
     pub fn host(&self) -> Option<&str> {
         match self {
             Owner::Host { host, .. } => Some(host),
+            Owner::Zone { .. } => None,
         }
     }
 }
@@ -162,6 +177,12 @@ pub enum Change {
         action: ServiceAction,
         reason: String,
     },
+    /// A name's A records in a zone: created, changed, or deleted (`to` none).
+    Record {
+        name: String,
+        from: Option<crate::dns::Rrset>,
+        to: Option<crate::dns::Rrset>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +208,7 @@ impl Change {
                 matches!(action, DbAction::CreateDatabase | DbAction::CreateUser)
             }
             Change::Service { .. } => false,
+            Change::Record { from, .. } => from.is_none(),
         }
     }
 
@@ -204,6 +226,9 @@ pub struct ResourcePlan {
     pub phase: Phase,
     pub changes: Vec<Change>,
     pub seen: Seen,
+    /// What the plan could not see and assumed instead, said beside its changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ResourcePlan {
@@ -231,6 +256,13 @@ pub struct Summary {
     pub remove: usize,
 }
 
+impl Change {
+    /// A deletion: a record the zone no longer has.
+    pub fn is_removal(&self) -> bool {
+        matches!(self, Change::Record { to: None, .. })
+    }
+}
+
 impl Plan {
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
@@ -240,7 +272,9 @@ impl Plan {
             .flat_map(|r| &r.changes)
             .filter(|c| c.is_resource())
         {
-            if c.is_addition() {
+            if c.is_removal() {
+                s.remove += 1;
+            } else if c.is_addition() {
                 s.add += 1;
             } else {
                 s.change += 1;

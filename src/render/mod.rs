@@ -15,18 +15,25 @@ use sha2::{Digest, Sha256};
 pub const MAX_SCHEMA_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Secrets for rendering: real values (plan, apply) or placeholders (render, validate).
-#[derive(Clone, Debug)]
-pub enum Secrets {
-    Redacted,
-    Resolved { db_password: Secret },
+#[derive(Clone, Debug, Default)]
+pub struct Secrets {
+    pub db_password: Option<Secret>,
+    /// The TSIG key's secret (base64), for the key file of the zone's own server.
+    pub tsig: Option<Secret>,
 }
 
 impl Secrets {
+    /// Every secret shown as `(redacted)`: for `render` and `validate`.
+    pub fn redacted() -> Secrets {
+        Secrets::default()
+    }
+
     fn db_password(&self) -> &str {
-        match self {
-            Secrets::Redacted => REDACTED,
-            Secrets::Resolved { db_password } => db_password.expose(),
-        }
+        self.db_password.as_ref().map_or(REDACTED, Secret::expose)
+    }
+
+    fn tsig(&self) -> &str {
+        self.tsig.as_ref().map_or(REDACTED, Secret::expose)
     }
 }
 
@@ -107,7 +114,7 @@ pub fn render(
         }
         None => None,
     };
-    let common = view::common(t, secrets.db_password());
+    let common = view::common(t, secrets.db_password(), secrets.tsig());
     let mut hosts = Vec::with_capacity(t.hosts.len());
     for h in &t.hosts {
         let ctx = view::for_host(&common, h);
@@ -152,6 +159,7 @@ pub fn render(
             r.dns(dns)?;
         }
         mark_secret_holders(&mut state, secrets.db_password());
+        mark_secret_holders(&mut state, secrets.tsig());
         hosts.push(state);
     }
     Ok(Desired {
@@ -184,7 +192,7 @@ fn mark_secret_holders(state: &mut HostState, secret: &str) {
 /// Renders the zone data on its own (for `render`, whether or not a host serves it).
 pub fn zone_file(t: &Topology, tera: &tera::Tera) -> Result<Option<(String, String)>, RenderError> {
     let Some(dns) = &t.dns else { return Ok(None) };
-    let common = view::common(t, REDACTED);
+    let common = view::common(t, REDACTED, REDACTED);
     let ctx = tera::Context::from_value(common).unwrap_or_default();
     let text = render_one(tera, "dns/zone.tera", &ctx, "(zone)")?;
     Ok(Some((
@@ -223,6 +231,7 @@ struct FileSpec<'s> {
     sensitive: bool,
     validate: Option<Validator>,
     notify: Vec<Notify>,
+    create_only: bool,
 }
 
 fn notify(service: &str, action: Action) -> Vec<Notify> {
@@ -246,6 +255,7 @@ impl HostRenderer<'_> {
             sensitive: spec.sensitive,
             validate: spec.validate,
             notify: spec.notify,
+            create_only: spec.create_only,
         });
         Ok(())
     }
@@ -278,6 +288,7 @@ impl HostRenderer<'_> {
             sensitive: false,
             validate: Some(Validator::Haproxy),
             notify: notify("haproxy", Action::Reload),
+            create_only: false,
         })?;
         self.service("haproxy");
         Ok(())
@@ -299,6 +310,7 @@ impl HostRenderer<'_> {
                 sensitive: false,
                 validate: Some(Validator::Nginx),
                 notify: notify("nginx", Action::Reload),
+                create_only: false,
             })?;
         }
         self.service("nginx");
@@ -331,6 +343,7 @@ impl HostRenderer<'_> {
                     sensitive: true,
                     validate: None,
                     notify: notify(&unit, Action::Restart),
+                    create_only: false,
                 })?;
                 if app.kind.value == AppKind::Gunicorn {
                     self.file(FileSpec {
@@ -342,6 +355,7 @@ impl HostRenderer<'_> {
                         sensitive: false,
                         validate: None,
                         notify: notify(&unit, Action::Reload),
+                        create_only: false,
                     })?;
                 }
                 let template = match app.kind.value {
@@ -357,6 +371,7 @@ impl HostRenderer<'_> {
                     sensitive: false,
                     validate: Some(Validator::Systemd),
                     notify: notify(&unit, Action::Restart),
+                    create_only: false,
                 })?;
                 self.service(&unit);
             }
@@ -373,6 +388,7 @@ impl HostRenderer<'_> {
                     sensitive: true,
                     validate: Some(Validator::PhpFpm),
                     notify: notify(&format!("{fpm}.service"), Action::Reload),
+                    create_only: false,
                 })?;
                 self.service(&format!("{fpm}.service"));
             }
@@ -418,6 +434,7 @@ impl HostRenderer<'_> {
             sensitive: false,
             validate: Some(Validator::Mysql),
             notify: notify(service, Action::Restart),
+            create_only: false,
         })?;
         self.service(service);
         let bootstrap = render_one(self.tera, "mysql/bootstrap.sql.tera", self.ctx, self.host)?;
@@ -437,27 +454,44 @@ impl HostRenderer<'_> {
         Ok(())
     }
 
+    /// The zone's own server: BIND with the zone open to RFC 2136 updates signed with the key.
+    /// The zone file is created once (SOA and NS only); the records arrive as updates.
     fn dns(&mut self, dns: &crate::topology::Dns) -> Result<(), RenderError> {
         self.packages(["bind9".to_string()]);
-        self.file(FileSpec {
-            path: "/etc/bind/named.conf.local".into(),
-            template: "dns/named.conf.local.tera",
-            mode: 0o644,
+        let conf = |path: &str, template, mode, sensitive| FileSpec {
+            path: path.into(),
+            template,
+            mode,
             owner: "root",
             group: "bind",
-            sensitive: false,
-            validate: Some(Validator::Bind),
+            sensitive,
+            validate: Some(Validator::NamedConf),
             notify: notify("named.service", Action::Reload),
-        })?;
+            create_only: false,
+        };
+        self.file(conf(
+            "/etc/bind/named.conf.options",
+            "dns/named.conf.options.tera",
+            0o644,
+            false,
+        ))?;
+        self.file(conf(view::TSIG_KEY_FILE, "dns/tsig.key.tera", 0o640, true))?;
+        self.file(conf(
+            "/etc/bind/named.conf.local",
+            "dns/named.conf.local.tera",
+            0o644,
+            false,
+        ))?;
         self.file(FileSpec {
             path: view::zone_file_path(&dns.zone.value),
-            template: "dns/zone.tera",
+            template: "dns/zone.initial.tera",
             mode: 0o644,
             owner: "bind",
             group: "bind",
             sensitive: false,
-            validate: Some(Validator::Bind),
+            validate: Some(Validator::NamedZone),
             notify: notify("named.service", Action::Reload),
+            create_only: true,
         })?;
         self.service("named.service");
         Ok(())
@@ -473,6 +507,7 @@ pub fn bootstrap_sql(
     if t.database.is_none() {
         return Ok(None);
     }
-    let ctx = tera::Context::from_value(view::common(t, secrets.db_password())).unwrap_or_default();
+    let ctx = tera::Context::from_value(view::common(t, secrets.db_password(), secrets.tsig()))
+        .unwrap_or_default();
     render_one(tera, "mysql/bootstrap.sql.tera", &ctx, "(database)").map(Some)
 }

@@ -23,7 +23,10 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "mysql/server.cnf.tera",
     "mysql/bootstrap.sql.tera",
     "dns/zone.tera",
+    "dns/zone.initial.tera",
+    "dns/named.conf.options.tera",
     "dns/named.conf.local.tera",
+    "dns/tsig.key.tera",
 ];
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -1,7 +1,7 @@
 //! What the templates see: plain values computed once from the topology (`site`, `lb`, `web`,
 //! `app`, `db`, `dns`), plus `host` for the host being rendered. The README lists every variable.
 
-use crate::desired::{DnsRecord, Zone};
+use crate::desired::{DnsRecord, Zone, ZoneKey, ZoneServer};
 use crate::topology::check::resolve_servers;
 use crate::topology::*;
 use serde_json::{Value, json};
@@ -15,6 +15,44 @@ pub fn site_config_path(t: &Topology) -> String {
 
 pub fn zone_file_path(zone: &str) -> String {
     format!("/var/lib/bind/db.{}", zone.trim_end_matches('.'))
+}
+
+/// The TSIG key file the zone's own server includes.
+pub const TSIG_KEY_FILE: &str = "/etc/bind/foobar-infra.key";
+
+/// The TXT record listing the names this tool wrote in a zone (what `prune` may delete).
+pub fn registry_name(zone: &str) -> String {
+    format!("_foobar-infra.{}", zone.trim_end_matches('.'))
+}
+
+/// Where RFC 2136 updates go: `dns.server` (a host or `ADDRESS[:PORT]`), or the `dns` host.
+pub fn dns_server(t: &Topology) -> Option<ZoneServer> {
+    let dns = t.dns.as_ref()?;
+    if dns.provider.value != DnsProvider::Rfc2136 {
+        return None;
+    }
+    let host = match &dns.server {
+        Some(s) => {
+            if let Ok(a) = s.value.parse::<std::net::SocketAddr>() {
+                return Some(ZoneServer {
+                    host: None,
+                    address: a,
+                });
+            }
+            if let Ok(ip) = s.value.parse::<IpAddr>() {
+                return Some(ZoneServer {
+                    host: None,
+                    address: std::net::SocketAddr::new(ip, 53),
+                });
+            }
+            t.host(&s.value)?
+        }
+        None => t.hosts_with(Role::Dns).next()?,
+    };
+    Some(ZoneServer {
+        host: Some(host.name.value.clone()),
+        address: std::net::SocketAddr::new(host.address.value, 53),
+    })
 }
 
 fn app_name(t: &Topology) -> String {
@@ -78,15 +116,25 @@ pub fn zone(t: &Topology) -> Option<Zone> {
             })
         })
         .collect();
+    let zone = dns.zone.value.trim_end_matches('.').to_string();
     Some(Zone {
-        zone: dns.zone.value.trim_end_matches('.').to_string(),
+        registry: registry_name(&zone),
+        zone,
         ttl: dns.ttl,
         records,
+        provider: dns.provider.value,
+        server: dns_server(t),
+        key: dns.key.as_ref().map(|k| ZoneKey {
+            name: k.name.value.trim_end_matches('.').to_string(),
+            algorithm: k.algorithm.value,
+            secret_from: crate::secret::describe(&k.secret.value),
+        }),
+        prune: dns.prune,
     })
 }
 
 /// Everything but the host: built once per render.
-pub fn common(t: &Topology, db_password: &str) -> Value {
+pub fn common(t: &Topology, db_password: &str, tsig_secret: &str) -> Value {
     let domain = &t.domain.value;
     let web_port = t.web.as_ref().map_or(80, |w| w.listen.value);
     let server_name = t
@@ -192,9 +240,27 @@ pub fn common(t: &Topology, db_password: &str) -> Value {
                 json!({ "fqdn": format!("ns1.{zone_name}."), "glue": null, "address": null }),
             );
         }
+        let registry = registry_name(zone_name);
+        let mut grants: Vec<String> = if d.prune {
+            vec!["zonesub A".into()]
+        } else {
+            records
+                .iter()
+                .map(|r| format!("name {}. A", r.fqdn))
+                .collect()
+        };
+        grants.push(format!("name {registry}. TXT"));
         json!({
             "zone": zone_name,
             "ttl": d.ttl,
+            "key": d.key.as_ref().map(|k| json!({
+                "name": k.name.value.trim_end_matches('.'),
+                "algorithm": k.algorithm.value.name(),
+                "secret": tsig_secret,
+                "file": TSIG_KEY_FILE,
+            })),
+            "grants": grants,
+            "registry": registry,
             "serial": 1,
             "primary": nameservers[0]["fqdn"],
             "nameservers": nameservers,

@@ -366,6 +366,56 @@ pub struct Dns {
     pub zone: Sp<String>,
     pub ttl: u32,
     pub records: Vec<Record>,
+    /// How the records reach the world: RFC 2136 updates to a server, or only the rendered
+    /// zone file.
+    pub provider: Sp<DnsProvider>,
+    /// The authoritative server updates go to: a host's name or `ADDRESS[:PORT]`. Defaults to
+    /// the host with the `dns` role.
+    pub server: Option<Sp<String>>,
+    pub key: Option<TsigKey>,
+    /// Delete records this tool wrote whose names the topology no longer lists.
+    pub prune: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsProvider {
+    Rfc2136,
+    ZoneFile,
+}
+
+/// A TSIG key: its name as the server knows it, its algorithm, and where its secret (base64, as
+/// `tsig-keygen` prints it) comes from.
+#[derive(Clone, Debug)]
+pub struct TsigKey {
+    pub name: Sp<String>,
+    pub algorithm: Sp<TsigAlgorithm>,
+    pub secret: Sp<SecretSource>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum TsigAlgorithm {
+    #[serde(rename = "hmac-sha256")]
+    HmacSha256,
+    #[serde(rename = "hmac-sha384")]
+    HmacSha384,
+    #[serde(rename = "hmac-sha512")]
+    HmacSha512,
+}
+
+impl TsigAlgorithm {
+    pub const ALL: [(&'static str, TsigAlgorithm); 3] = [
+        ("hmac-sha256", TsigAlgorithm::HmacSha256),
+        ("hmac-sha384", TsigAlgorithm::HmacSha384),
+        ("hmac-sha512", TsigAlgorithm::HmacSha512),
+    ];
+
+    pub fn name(self) -> &'static str {
+        TsigAlgorithm::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("?", |(n, _)| n)
+    }
 }
 
 impl Topology {

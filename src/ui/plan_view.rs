@@ -134,6 +134,28 @@ fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
                 p.service("*")
             )]
         }
+        Change::Record { name, from, to } => {
+            let show = |r: &Option<crate::dns::Rrset>| {
+                r.as_ref()
+                    .map_or("(none)".into(), |r| r.addresses.join(", "))
+            };
+            let ttl = to.as_ref().or(from.as_ref()).map_or(0, |r| r.ttl);
+            let mut line = format!(
+                "{} record {name}. {ttl} IN A {} -> {}",
+                match to {
+                    None => p.wrap("31", "-"),
+                    Some(_) => mark(from.is_none()),
+                },
+                show(from),
+                show(to)
+            );
+            if let (Some(f), Some(t)) = (from, to)
+                && f.ttl != t.ttl
+            {
+                line.push_str(&format!(" (ttl {} -> {})", f.ttl, t.ttl));
+            }
+            vec![line]
+        }
     }
 }
 
@@ -144,7 +166,7 @@ pub fn describe(c: &Change) -> String {
         .into_iter()
         .next()
         .unwrap_or_default()
-        .trim_start_matches(['+', '~', '*', ' '])
+        .trim_start_matches(['+', '~', '*', '-', ' '])
         .to_string()
 }
 
@@ -152,6 +174,7 @@ pub fn describe(c: &Change) -> String {
 pub fn heading(owner: &Owner) -> String {
     match owner {
         Owner::Host { host, address } => format!("{host} ({address})"),
+        Owner::Zone { zone, server } => format!("zone {zone} on {server} (RFC 2136)"),
     }
 }
 
@@ -171,6 +194,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
     for h in plan.resources.iter().filter(|h| !h.changes.is_empty()) {
         out.push_str(&p.bold(&heading(&h.owner)));
         out.push('\n');
+        if let Some(note) = &h.note {
+            out.push_str(&format!("  ({note})\n"));
+        }
         for c in &h.changes {
             for l in change_lines(c, &p) {
                 out.push_str("  ");

@@ -1,6 +1,9 @@
 # Swaps files in, all or none. $1 `1` when Nginx files change (nginx -t runs on the check copy of
 # nginx.conf that includes the staged files), $2 the service actions the swap owes (`UNIT ACTION`
-# lines), then six arguments a file: KIND (content|attrs) PATH OWNER GROUP MODE CHECKER.
+# lines), then six arguments a file: KIND (content|create|attrs) PATH OWNER GROUP MODE CHECKER.
+# A `create` file is written only if nothing is at its path when the swap comes (its service
+# owns it once it exists: a dynamic zone that named rewrites); otherwise it is left as it is and
+# reported as `kept<TAB>PATH`.
 # stdin: a tar of the staged files (PATH.foobar-new) and the Nginx check copy.
 # Stages each file next to its target (tar sets owner and mode on the files it creates itself:
 # nothing is chowned or chmodded by path, through a link someone put there), checks each with its
@@ -24,7 +27,9 @@ each_file() {
 }
 
 staged=''
-list_staged() { if [ "$1" = content ]; then staged="$staged$2$STAGED$NL"; fi; }
+# has_content KIND: whether the file's content is staged (content or create).
+has_content() { [ "$1" = content ] || [ "$1" = create ]; }
+list_staged() { if has_content "$1"; then staged="$staged$2$STAGED$NL"; fi; }
 each_file list_staged "$@"
 cleanup() {
   set -f
@@ -32,12 +37,15 @@ cleanup() {
   # shellcheck disable=SC2086
   rm -f -- $staged
   if [ "$nginx_check" = 1 ]; then rm -f "$NGINX_CHECK"; fi
+  if [ -n "$named_root" ]; then rm -rf "$named_root"; fi
 }
+named_root=''
+
 trap cleanup EXIT
 
 has_content=0
 make_dir() {
-  if [ "$1" = content ]; then
+  if has_content "$1"; then
     has_content=1
     mkdir -p "$(dirname "$2")"
     rm -f -- "$2$STAGED"
@@ -77,18 +85,19 @@ mysql_check() {
     mysqld --defaults-file="$1" --validate-config
   fi
 }
+named_conf=0
 check() {
-  if [ "$1" != content ]; then return 0; fi
+  if ! has_content "$1"; then return 0; fi
   s=$2$STAGED
   case $6 in
     none) ;;
     haproxy) run_check "$2" 'haproxy -c' haproxy -c -f "$s" ;;
     mysql) run_check "$2" mariadbd mysql_check "$s" ;;
-    named-conf) run_check "$2" named-checkconf named-checkconf "$s" ;;
+    named-conf) named_conf=1 ;;
     systemd) run_check "$2" 'systemd-analyze verify' systemd_check "$s" "${2##*/}" ;;
     named-zone)
       zone=${2##*/}
-      run_check "$2" named-checkconf named-checkzone -q "${zone#db.}" "$s" ;;
+      run_check "$2" named-checkzone named-checkzone -q "${zone#db.}" "$s" ;;
     *) echo "unknown checker: $6"; exit 1 ;;
   esac
 }
@@ -96,11 +105,30 @@ each_file check "$@"
 if [ "$nginx_check" = 1 ]; then
   run_check /etc/nginx/nginx.conf nginx nginx -t -q -c "$NGINX_CHECK"
 fi
+# BIND's files include one another: the whole configuration is checked as named will read it,
+# in a copy of /etc/bind with the staged files in place (named-checkconf -t reads under a root).
+stage_named() {
+  if has_content "$1" && [ "$6" = named-conf ]; then
+    mkdir -p "$named_root$(dirname "$2")"
+    cp -p "$2$STAGED" "$named_root$2"
+  fi
+}
+if [ "$named_conf" = 1 ]; then
+  named_root=$(mktemp -d)
+  mkdir -p "$named_root/etc"
+  cp -a /etc/bind "$named_root/etc/"
+  each_file stage_named "$@"
+  run_check /etc/bind/named.conf named-checkconf named-checkconf -t "$named_root" /etc/bind/named.conf
+fi
 
 owe "$owed"
 # Backed up before, reported after: a `swapped` line means the rename happened.
 swap() {
-  if [ "$1" != content ]; then return 0; fi
+  if ! has_content "$1"; then return 0; fi
+  if [ "$1" = create ] && { [ -e "$2" ] || [ -L "$2" ]; }; then
+    printf 'kept\t%s\n' "$2"
+    return 0
+  fi
   if [ -e "$2" ] || [ -L "$2" ]; then
     mkdir -p "$BACKUP_DIR$(dirname "$2")"
     cp -pP --remove-destination "$2" "$BACKUP_DIR$2"

@@ -135,6 +135,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
                 service: service.into(),
                 action: Action::Reload,
             }],
+            create_only: false,
         }],
         services: vec![Service {
             name: service.into(),
@@ -183,6 +184,7 @@ pub(super) fn file_change(h: &HostState) -> ResourcePlan {
             },
         ],
         seen: Seen::default(),
+        note: None,
     }
 }
 
@@ -261,6 +263,7 @@ impl Lab {
             on_event: &on_event,
             release_tar: None,
             unreachable,
+            authority: None,
         };
         tokio::runtime::Builder::new_current_thread()
             .build()

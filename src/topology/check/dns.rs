@@ -29,6 +29,7 @@ pub(super) fn dns(t: &Topology, out: &mut Vec<Problem>) {
         }
         return;
     };
+    provider(t, dns, out);
     let lb_hosts: Vec<&Host> = t.hosts_with(Role::Lb).collect();
     let site_names: Vec<String> = t.web.as_ref().map_or_else(
         || vec![format!("www.{}", t.domain.value)],
@@ -102,5 +103,69 @@ pub(super) fn dns(t: &Topology, out: &mut Vec<Problem>) {
                 }),
             );
         }
+    }
+}
+
+/// RFC 2136 needs a key and one server; a `dns` host only serves a zone it can be updated in.
+fn provider(t: &Topology, dns: &Dns, out: &mut Vec<Problem>) {
+    let dns_hosts: Vec<&Host> = t.hosts_with(Role::Dns).collect();
+    if dns.provider.value == DnsProvider::ZoneFile {
+        if let Some(h) = dns_hosts.first() {
+            out.push(
+                Problem::error(
+                    "topology::dns-needs-key",
+                    h.role_span(Role::Dns),
+                    format!(
+                        "host `{}` serves the zone, but dns.provider is zone-file",
+                        h.name.value
+                    ),
+                )
+                .label("served zone")
+                .help("a dns host's records are managed with RFC 2136 updates: add `dns.key: { name: foobar-infra, secret: { env: FOOBAR_TSIG_SECRET } }` (generate the secret with `tsig-keygen`), or remove the dns role and serve the rendered zone file yourself"),
+            );
+        }
+        return;
+    }
+    if dns.key.is_none() {
+        out.push(
+            Problem::error(
+                "topology::dns-needs-key",
+                dns.provider.span,
+                "dns.provider rfc2136 needs a TSIG key to sign its updates",
+            )
+            .label("unsigned updates are refused")
+            .help("add `key: { name: foobar-infra, secret: { env: FOOBAR_TSIG_SECRET } }` under dns (generate the secret with `tsig-keygen -a hmac-sha256`)"),
+        );
+    }
+    match &dns.server {
+        Some(s) if s.value.parse::<std::net::IpAddr>().is_err()
+            && s.value.parse::<std::net::SocketAddr>().is_err()
+            && t.host(&s.value).is_none() =>
+        {
+            out.push(unknown_host(t, s, "topology::unknown-host", "dns.server"));
+        }
+        Some(_) => {}
+        None if dns_hosts.len() > 1 => out.push(
+            Problem::error(
+                "topology::dns-server",
+                dns.provider.span,
+                format!(
+                    "{} hosts have the dns role: which one takes the updates?",
+                    dns_hosts.len()
+                ),
+            )
+            .label("ambiguous server")
+            .help(format!("add `server: {}` under dns", dns_hosts[0].name.value)),
+        ),
+        None if dns_hosts.is_empty() => out.push(
+            Problem::error(
+                "topology::dns-server",
+                dns.provider.span,
+                "dns.provider rfc2136 has no server to send its updates to",
+            )
+            .label("no server")
+            .help("give a host the `dns` role, or name the zone's primary server: `server: 192.0.2.53` (ADDRESS[:PORT])"),
+        ),
+        None => {}
     }
 }

@@ -1,81 +1,12 @@
 //! The `database` section and its password source.
 
 use super::app::default_app_name;
-use super::grammar::{
-    ENV_NAME, INVALID_VALUE, LOCAL_PATH, printable_line, reserved_schema, reserved_user, shown,
-    sql_name,
-};
+use super::grammar::{INVALID_VALUE, LOCAL_PATH, reserved_schema, reserved_user, shown, sql_name};
+use super::secret::secret;
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
-use crate::topology::node::{Node, Value};
-
-fn secret(node: &Node, d: &mut Decoder) -> Option<Sp<SecretSource>> {
-    if let Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) = node.value {
-        d.push(
-            Problem::error("topology::inline-secret", node.span, "database.password is written inline in the topology")
-                .label("secret in plain text")
-                .help("read it from the environment (`password: { env: FOOBAR_DB_PASSWORD }`) or a file (`password: { file: secrets/db-password }`); for a throwaway lab only, write `password: { value: ..., insecure: true }`"),
-        );
-        return None;
-    }
-    let f = d.map(
-        node,
-        "database.password",
-        &["env", "file", "value", "insecure"],
-    )?;
-    let insecure = f
-        .get("insecure")
-        .and_then(|n| d.bool(n, "password.insecure"))
-        .unwrap_or(false);
-    match (f.get("env"), f.get("file"), f.get("value")) {
-        (Some(e), None, None) => {
-            let var = ENV_NAME.read(e, "password.env", d)?;
-            Some(Sp::new(SecretSource::Env(var), e.span))
-        }
-        (None, Some(p), None) => {
-            let path = LOCAL_PATH.read(p, "password.file", d)?;
-            Some(Sp::new(SecretSource::File(path), p.span))
-        }
-        (None, None, Some(v)) if insecure => {
-            let value = d.string(v, "password.value")?;
-            // It is written into app.env and the SQL: one line. The message never quotes it.
-            if let Err(reason) = printable_line(&value) {
-                d.push(
-                    Problem::error(
-                        INVALID_VALUE,
-                        value.span,
-                        "database.password.value contains a control character",
-                    )
-                    .label(reason)
-                    .help("a password is one line of printable text (no line break, tab or NUL)"),
-                );
-                return None;
-            }
-            Some(Sp::new(SecretSource::Inline(value), v.span))
-        }
-        (None, None, Some(v)) => {
-            d.push(
-                Problem::error("topology::inline-secret", v.span, "database.password.value is a secret written inline in the topology")
-                    .label("secret in plain text")
-                    .help("use `env:` or `file:` instead; for a throwaway lab only, add `insecure: true` beside it"),
-            );
-            None
-        }
-        _ => {
-            d.push(
-                Problem::error(
-                    "topology::invalid-value",
-                    node.span,
-                    "database.password needs exactly one of `env`, `file` or `value`",
-                )
-                .label("one source")
-                .help("e.g. `password: { env: FOOBAR_DB_PASSWORD }`"),
-            );
-            None
-        }
-    }
-}
+use crate::topology::node::Node;
 
 pub(super) fn database(
     node: &Node,
@@ -104,7 +35,7 @@ pub(super) fn database(
     let name = sql_ident(f.get("name"), "name", 64, &default_name, f.node.span, d);
     let user = sql_ident(f.get("user"), "user", 32, &default_name, f.node.span, d);
     let password = match f.get("password") {
-        Some(n) => secret(n, d)?,
+        Some(n) => secret(n, "database.password", "FOOBAR_DB_PASSWORD", d)?,
         None => {
             d.push(
                 Problem::error(

@@ -7,7 +7,13 @@ use crate::topology::node::Node;
 use std::net::IpAddr;
 
 pub(super) fn dns(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<Dns> {
-    let f = d.map(node, "dns", &["zone", "ttl", "records"])?;
+    let f = d.map(
+        node,
+        "dns",
+        &[
+            "zone", "ttl", "records", "provider", "server", "key", "prune",
+        ],
+    )?;
     let zone = f
         .get("zone")
         .and_then(|n| d.name(n, "dns.zone"))
@@ -64,5 +70,76 @@ pub(super) fn dns(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<D
             })
         })
         .unwrap_or_default();
-    Some(Dns { zone, ttl, records })
+    let key = f.get("key").and_then(|n| key(n, d));
+    let provider = f
+        .get("provider")
+        .and_then(|n| {
+            d.choice(
+                n,
+                "dns.provider",
+                &[
+                    ("rfc2136", DnsProvider::Rfc2136),
+                    ("zone-file", DnsProvider::ZoneFile),
+                ],
+            )
+        })
+        .unwrap_or_else(|| {
+            let default = if key.is_some() {
+                DnsProvider::Rfc2136
+            } else {
+                DnsProvider::ZoneFile
+            };
+            Sp::new(default, f.node.span)
+        });
+    let server = f.get("server").and_then(|n| server(n, d));
+    let prune = f
+        .get("prune")
+        .and_then(|n| d.bool(n, "dns.prune"))
+        .unwrap_or(false);
+    Some(Dns {
+        zone,
+        ttl,
+        records,
+        provider,
+        server,
+        key,
+        prune,
+    })
+}
+
+/// `server`: a host's name, or an address with an optional port (`192.0.2.53`, `192.0.2.53:5353`,
+/// `[2001:db8::53]:53`).
+fn server(node: &Node, d: &mut Decoder) -> Option<Sp<String>> {
+    let s = d.string(node, "dns.server")?;
+    if s.value.parse::<IpAddr>().is_ok() || s.value.parse::<std::net::SocketAddr>().is_ok() {
+        return Some(s);
+    }
+    d.name(node, "dns.server")
+}
+
+fn key(node: &Node, d: &mut Decoder) -> Option<TsigKey> {
+    let f = d.map(node, "dns.key", &["name", "algorithm", "secret"])?;
+    let Some((name, secret)) = f.get("name").zip(f.get("secret")) else {
+        d.push(
+            Problem::error(
+                "topology::missing-key",
+                f.node.span,
+                "dns.key needs `name` and `secret`",
+            )
+            .label("incomplete key")
+            .help("e.g. `key: { name: foobar-infra, secret: { env: FOOBAR_TSIG_SECRET } }`"),
+        );
+        return None;
+    };
+    let name = d.name(name, "dns.key.name")?;
+    let secret = super::secret::secret(secret, "dns.key.secret", "FOOBAR_TSIG_SECRET", d)?;
+    let algorithm = f
+        .get("algorithm")
+        .and_then(|n| d.choice(n, "dns.key.algorithm", &TsigAlgorithm::ALL))
+        .unwrap_or(Sp::new(TsigAlgorithm::HmacSha256, f.node.span));
+    Some(TsigKey {
+        name,
+        algorithm,
+        secret,
+    })
 }

@@ -11,6 +11,7 @@ mod dns;
 pub(crate) mod grammar;
 mod hosts;
 mod load_balancer;
+mod secret;
 mod web;
 
 use super::decode::{Decoder, Fields, Sp};
