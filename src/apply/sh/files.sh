@@ -115,7 +115,8 @@ stage_named() {
 }
 if [ "$named_conf" = 1 ]; then
   named_root=$(mktemp -d)
-  mkdir -p "$named_root/etc"
+  # The folders named's options name must exist under the root too.
+  mkdir -p "$named_root/etc" "$named_root/var/cache/bind" "$named_root/var/lib/bind" "$named_root/run/named"
   cp -a /etc/bind "$named_root/etc/"
   each_file stage_named "$@"
   run_check /etc/bind/named.conf named-checkconf named-checkconf -t "$named_root" /etc/bind/named.conf

@@ -74,11 +74,21 @@ pub(super) fn database(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
             );
         }
     }
-    match &db.password.value {
+    secret(ctx, &db.password, "the database password", out);
+}
+
+/// Warns about a secret that is not where the topology says, or is written in it.
+pub(super) fn secret(
+    ctx: &Context,
+    source: &crate::topology::Sp<SecretSource>,
+    what: &str,
+    out: &mut Vec<Problem>,
+) {
+    match &source.value {
         SecretSource::Env(var) => {
             if (ctx.env)(&var.value).is_none_or(|v| v.is_empty()) {
                 out.push(
-                    Problem::warning("topology::secret-unset", var.span, format!("environment variable `{}` (database password) is not set", var.value))
+                    Problem::warning("topology::secret-unset", var.span, format!("environment variable `{}` ({what}) is not set", var.value))
                         .label("unset here")
                         .help(format!("export {} before `plan` or `apply`; `validate` and `render` do not need it", var.value)),
                 );
@@ -88,7 +98,7 @@ pub(super) fn database(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
             let p = ctx.base_dir.join(&path.value);
             if !p.is_file() {
                 out.push(
-                    Problem::warning("topology::secret-unset", path.span, format!("password file `{}` does not exist", p.display()))
+                    Problem::warning("topology::secret-unset", path.span, format!("the file `{}` ({what}) does not exist", p.display()))
                         .label("no such file")
                         .help("create it (mode 0600) before `plan` or `apply`; `validate` and `render` do not need it"),
                 );
@@ -97,8 +107,8 @@ pub(super) fn database(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
         SecretSource::Inline(_) => out.push(
             Problem::warning(
                 "topology::insecure-secret",
-                db.password.span,
-                "the database password is written in the topology (insecure: true)",
+                source.span,
+                format!("{what} is written in the topology (insecure: true)"),
             )
             .label("plain-text secret")
             .help("fine for a lab; use `env:` or `file:` for real hosts"),

@@ -31,6 +31,9 @@ pub fn check(t: &Topology, ctx: &Context) -> Vec<Problem> {
     ports(t, &mut out);
     database(t, ctx, &mut out);
     dns(t, &mut out);
+    if let Some(k) = t.dns.as_ref().and_then(|d| d.key.as_ref()) {
+        database::secret(ctx, &k.secret, "the TSIG key's secret", &mut out);
+    }
     app(t, ctx, &mut out);
     names(t, &mut out);
     out
