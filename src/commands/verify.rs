@@ -22,10 +22,12 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
         .iter()
         .filter(|h| checks.iter().any(|c| c.host == h.name))
         .collect();
+    let server = fleet::zone_server(&p)?;
     let ctx = verify::Context {
         desired: &p.desired,
         db_password: p.db_password.as_ref(),
         schema: p.schema_hash(),
+        authority: server.as_ref().map(|s| s as &dyn crate::dns::Authority),
     };
     let rt = crate::commands::runtime()?;
     let until = Instant::now() + args.wait.unwrap_or_default();

@@ -218,8 +218,15 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
                     "{} resolves to {} at the authoritative server",
                     r.fqdn, r.address
                 ),
-                probe: Probe::Unsupported {
-                    why: "records are not managed on a DNS server yet".into(),
+                probe: if zone.server.is_some() {
+                    Probe::Record {
+                        name: r.fqdn.clone(),
+                        address: r.address.clone(),
+                    }
+                } else {
+                    Probe::Unsupported {
+                        why: "dns.provider is zone-file: the records are served by whatever serves the rendered zone file".into(),
+                    }
                 },
                 needs: Vec::new(),
                 needs_one_of: Vec::new(),

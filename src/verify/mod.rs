@@ -89,7 +89,10 @@ pub enum Probe {
         servers: Vec<(String, String)>,
         requests: usize,
     },
-    /// Not checked yet by this version.
+    /// From this machine: the zone's authoritative server answers `name` with exactly
+    /// `address` (an A record).
+    Record { name: String, address: String },
+    /// Not checked: the topology gives no way to (records managed by hand).
     Unsupported { why: String },
 }
 

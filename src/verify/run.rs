@@ -15,6 +15,8 @@ pub struct Context<'a> {
     pub desired: &'a Desired,
     pub db_password: Option<&'a Secret>,
     pub schema: Option<String>,
+    /// The zone's authoritative server, asked from this machine.
+    pub authority: Option<&'a dyn crate::dns::Authority>,
 }
 
 fn script(name: &'static str, body: &'static str) -> Script {
@@ -66,7 +68,7 @@ pub async fn run(
         let observed = &observed;
         async move {
             let result = match remotes.get(&c.host) {
-                _ if matches!(c.probe, Probe::Unsupported { .. }) => {
+                _ if matches!(c.probe, Probe::Unsupported { .. } | Probe::Record { .. }) => {
                     one(ctx, c, None, observed).await
                 }
                 Some(Ok(r)) => one(ctx, c, Some(r.as_ref()), observed).await,
@@ -108,8 +110,10 @@ async fn one(
     remote: Option<&dyn Remote>,
     observed: &BTreeMap<String, std::result::Result<Observed, String>>,
 ) -> Result {
-    if let Probe::Unsupported { why } = &c.probe {
-        return Ok((Status::NotChecked, why.clone()));
+    match &c.probe {
+        Probe::Unsupported { why } => return Ok((Status::NotChecked, why.clone())),
+        Probe::Record { name, address } => return record(ctx, name, address).await,
+        _ => {}
     }
     let remote = remote.ok_or("no connection")?;
     match &c.probe {
@@ -236,7 +240,28 @@ async fn one(
             let (_, text) = exec(remote, &s).await?;
             spread(&text, servers, *requests)
         }
-        Probe::Unsupported { .. } => unreachable!("handled above"),
+        Probe::Unsupported { .. } | Probe::Record { .. } => unreachable!("handled above"),
+    }
+}
+
+/// The authoritative answer for `name`: exactly one A record, `address`.
+async fn record(ctx: &Context<'_>, name: &str, address: &str) -> Result {
+    let authority = ctx.authority.ok_or("no DNS server to ask")?;
+    let facts = authority
+        .observe(&[name.to_string()])
+        .await
+        .map_err(|e| e.to_string())?;
+    let answer = facts.records.get(name).cloned().flatten();
+    match answer {
+        Some(r) if r.addresses == [address] => pass(format!(
+            "{name}. {} IN A {address} (SOA serial {})",
+            r.ttl, facts.serial
+        )),
+        Some(r) => fail(format!(
+            "the server answers {name} with {} instead of {address}",
+            r.addresses.join(", ")
+        )),
+        None => fail(format!("the server has no A record for {name}")),
     }
 }
 
