@@ -15,7 +15,7 @@ fn main() {
             let loaded = topology::load(source, &|_| Some("bench".into()));
             let t = loaded.topology.as_ref().unwrap();
             let tera = render::templates::load(None).unwrap();
-            let desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+            let desired = render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap();
             std::hint::black_box(desired);
         };
         once();

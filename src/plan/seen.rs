@@ -158,6 +158,10 @@ pub fn staleness(saved: &Plan, now: &Plan) -> Option<Stale> {
             });
         };
         if let Some(why) = stale_reason(&old.seen, &current.seen) {
+            let why = match old.owner {
+                Owner::Zone { .. } => "a record it manages changed on the server".into(),
+                Owner::Host { .. } => why,
+            };
             return Some(Stale::Moved {
                 owner: old.owner.clone(),
                 why,

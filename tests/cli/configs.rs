@@ -21,7 +21,7 @@ fn every_example_passes_haproxy_nginx_and_mariadb() {
             let rel = path.strip_prefix(root()).unwrap().display().to_string();
             let loaded = load(&rel);
             let t = loaded.topology.as_ref().unwrap();
-            let desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+            let desired = render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap();
             let zone = render::zone_file(t, &tera).unwrap();
             for outcome in check_configs::run(&desired, zone.as_ref()).unwrap() {
                 match &outcome.status {
@@ -54,7 +54,7 @@ fn a_broken_nginx_config_is_rejected_with_its_line() {
     let loaded = load("examples/foobar.yaml");
     let t = loaded.topology.as_ref().unwrap();
     let tera = render::templates::load(None).unwrap();
-    let mut desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+    let mut desired = render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap();
     let site = desired.hosts[1]
         .files
         .iter_mut()
@@ -86,7 +86,7 @@ fn a_broken_unit_file_is_refused_by_systemd() {
     let loaded = load("examples/foobar.yaml");
     let t = loaded.topology.as_ref().unwrap();
     let tera = render::templates::load(None).unwrap();
-    let mut desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+    let mut desired = render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap();
     let unit = desired.hosts[1]
         .files
         .iter_mut()

@@ -151,7 +151,7 @@ fn values_at_the_edges_are_accepted_rendered_and_parsed() {
         cli().args(["validate", "-i", &rel]).assert().success();
         let loaded = load(&rel);
         let t = loaded.topology.as_ref().unwrap();
-        let desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+        let desired = render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap();
         let zone = render::zone_file(t, &tera).unwrap();
         for outcome in check_configs::run(&desired, zone.as_ref()).unwrap() {
             assert!(
@@ -176,7 +176,7 @@ fn rendered(example: &str, host: &str, file: &str) -> String {
     let loaded = load(&format!("tests/hostile/accepted/{example}.yaml"));
     let t = loaded.topology.as_ref().unwrap();
     let tera = render::templates::load(None).unwrap();
-    let desired = render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap();
+    let desired = render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap();
     desired
         .host(host)
         .unwrap()

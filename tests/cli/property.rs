@@ -687,7 +687,7 @@ fn rendered(
         .topology
         .as_ref()
         .ok_or_else(|| fail("accepted without a topology"))?;
-    let desired = render::render(t, &loaded.source, tera, &Secrets::Redacted)
+    let desired = render::render(t, &loaded.source, tera, &Secrets::redacted())
         .map_err(|e| fail(format!("validate accepts it but render fails: {e}")))?;
     let zone = render::zone_file(t, tera).map_err(|e| {
         fail(format!(
@@ -800,7 +800,7 @@ fn same_lines_as_plain_values(
     }
     let sql = |loaded: &Loaded| {
         let t = loaded.topology.as_ref().expect("accepted");
-        render::bootstrap_sql(t, tera, &Secrets::Redacted)
+        render::bootstrap_sql(t, tera, &Secrets::redacted())
             .map_err(|e| fail(format!("the bootstrap SQL does not render: {e}")))
             .map(Option::unwrap_or_default)
     };
@@ -971,8 +971,9 @@ fn password_lines(
         return Ok(());
     };
     let password = &password.value;
-    let secrets = Secrets::Resolved {
-        db_password: Secret::new(password.clone()),
+    let secrets = Secrets {
+        db_password: Some(Secret::new(password.clone())),
+        tsig: None,
     };
     let desired = render::render(t, &loaded.source, tera, &secrets)
         .map_err(|e| fail(format!("render with the password fails: {e}")))?;
@@ -981,7 +982,7 @@ fn password_lines(
             .map_err(|e| fail(format!("the bootstrap SQL does not render: {e}")))
             .map(Option::unwrap_or_default)
     };
-    let (bootstrap, placeholder) = (sql(&secrets)?, sql(&Secrets::Redacted)?);
+    let (bootstrap, placeholder) = (sql(&secrets)?, sql(&Secrets::redacted())?);
     let mut files = vec![("the bootstrap SQL".to_string(), &bootstrap, &placeholder)];
     for (h, r) in desired.hosts.iter().zip(&redacted.hosts) {
         for (f, rf) in h.files.iter().zip(&r.files) {

@@ -8,7 +8,7 @@ fn render_example(name: &str) -> foobar_infra::desired::Desired {
     assert!(!loaded.has_errors(), "{name} is valid");
     let t = loaded.topology.as_ref().unwrap();
     let tera = render::templates::load(None).unwrap();
-    render::render(t, &loaded.source, &tera, &Secrets::Redacted).unwrap()
+    render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap()
 }
 
 #[test]
@@ -61,8 +61,9 @@ fn a_file_holding_the_secret_is_sensitive_whatever_its_template() {
         t,
         &loaded.source,
         &tera,
-        &Secrets::Resolved {
-            db_password: secret,
+        &Secrets {
+            db_password: Some(secret),
+            tsig: None,
         },
     )
     .unwrap();

@@ -7,6 +7,7 @@ mod lab_ssh;
 mod support;
 
 mod apply;
+mod dns;
 mod load;
 mod plan;
 mod rolling;
