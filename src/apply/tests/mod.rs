@@ -5,6 +5,7 @@
 
 mod orchestration;
 mod rolling;
+mod zone;
 
 use super::*;
 use crate::desired::{
@@ -193,6 +194,8 @@ pub(super) struct Lab {
     remotes: BTreeMap<String, Arc<dyn Remote>>,
     log: Log,
     pub(super) interrupt: Interrupt,
+    /// The zone's server, for plans with a zone.
+    pub(super) authority: Option<Arc<dyn crate::dns::Authority>>,
 }
 
 /// lb-01, web-01..03 and db-01, each with one file to change; `fail` says which host fails
@@ -237,6 +240,7 @@ pub(super) fn lab(
         remotes,
         log,
         interrupt,
+        authority: None,
     }
 }
 
@@ -263,7 +267,7 @@ impl Lab {
             on_event: &on_event,
             release_tar: None,
             unreachable,
-            authority: None,
+            authority: self.authority.as_deref(),
         };
         tokio::runtime::Builder::new_current_thread()
             .build()
