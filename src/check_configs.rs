@@ -75,11 +75,12 @@ pub fn run(
         && let Some(z) = &desired.dns
     {
         let p = tree.write(&["_dns", name], text.as_bytes(), 0o644)?;
+        let args = vec![z.zone.clone(), p.display().to_string()];
         jobs.push(Job {
             host: "(zone)".into(),
             file: name.clone(),
             program: "named-checkzone",
-            args: vec![z.zone.clone(), p.display().to_string()],
+            args,
             strip: tmp.path().join("_dns").display().to_string(),
         });
     }

@@ -82,11 +82,17 @@ pub enum Error {
     Locked(String),
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Dns(#[from] crate::dns::DnsError),
+    Dns(Box<crate::dns::DnsError>),
     #[error("the saved plan is stale: {0}")]
     #[diagnostic(
         code(plan::stale),
         help("nothing was changed; make a new plan (plan --out FILE) and apply that")
     )]
     Stale(String),
+}
+
+impl From<crate::dns::DnsError> for Error {
+    fn from(e: crate::dns::DnsError) -> Error {
+        Error::Dns(Box::new(e))
+    }
 }

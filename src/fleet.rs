@@ -249,7 +249,7 @@ fn zone_resource(
     p: &Prepared,
     hosts: &[ResourcePlan],
     zone: &Result<ZoneFacts, dns::DnsError>,
-) -> Result<Option<ResourcePlan>, dns::DnsError> {
+) -> Result<Option<ResourcePlan>, Error> {
     let Some(z) = &p.desired.dns else {
         return Ok(None);
     };
@@ -277,7 +277,7 @@ fn zone_resource(
             if (e.is_unreachable() && server.host.is_some()) || changes_dns {
                 Ok(Some(plan::zone_plan(z, None, &label)))
             } else {
-                Err(e.clone())
+                Err(e.clone().into())
             }
         }
     }
@@ -290,7 +290,7 @@ pub fn make_plan(
     hosts: &[&HostState],
     live: &[Result<Live, RemoteError>],
     zone: Option<&Result<ZoneFacts, dns::DnsError>>,
-) -> Result<Plan, dns::DnsError> {
+) -> Result<Plan, Error> {
     let schema = p.schema_hash();
     let resources: Vec<ResourcePlan> = hosts
         .iter()

@@ -599,6 +599,8 @@ impl Case {
         if self.lb && !self.records.is_empty() {
             line("dns:".into());
             line("  records:".into());
+            // The zone file's name server needs an address to load.
+            line("    - { name: ns1, target: 192.0.2.53 }".into());
             for r in &self.records {
                 line(format!("    - {{ name: {}, target: lb-01 }}", q(r)));
             }

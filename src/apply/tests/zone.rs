@@ -49,8 +49,13 @@ impl Authority for FakeZone {
         self.note("update");
         let mut records = self.records.lock().unwrap();
         let mut registry = self.registry.lock().unwrap();
-        let holds = u.expect.iter().all(|(n, want)| records.get(n) == want.as_ref())
-            && u.registry.as_ref().is_none_or(|(want, _)| *registry == *want);
+        let holds = u
+            .expect
+            .iter()
+            .all(|(n, want)| records.get(n) == want.as_ref())
+            && u.registry
+                .as_ref()
+                .is_none_or(|(want, _)| *registry == *want);
         if !holds {
             return Box::pin(async {
                 Err(DnsError::Changed {
@@ -181,7 +186,11 @@ fn a_zone_planned_blind_is_computed_when_the_update_is_made() {
     *plans.last_mut().unwrap() = blind;
     let reports = lab.apply(&plans, &[]);
     let zone = reports.iter().find(|r| r.host == "example.com").unwrap();
-    assert_eq!(zone.outcome, Outcome::Unchanged, "it already holds the record");
+    assert_eq!(
+        zone.outcome,
+        Outcome::Unchanged,
+        "it already holds the record"
+    );
     assert_eq!(lab.calls_on("zone"), ["observe"]);
     assert_eq!(*fake.serial.lock().unwrap(), 0);
 }
@@ -191,9 +200,6 @@ fn a_failed_load_balancer_leaves_the_zone_alone() {
     let (lab, _fake, plans) = lab_with_zone(&[("lb-01", "files", 1)], None, None);
     let reports = lab.apply(&plans, &[]);
     let zone = reports.iter().find(|r| r.host == "example.com").unwrap();
-    assert!(
-        matches!(zone.outcome, Outcome::Skipped { .. }),
-        "{zone:?}"
-    );
+    assert!(matches!(zone.outcome, Outcome::Skipped { .. }), "{zone:?}");
     assert!(lab.calls_on("zone").is_empty());
 }

@@ -30,6 +30,7 @@ pub(super) fn dns(t: &Topology, out: &mut Vec<Problem>) {
         return;
     };
     provider(t, dns, out);
+    nameserver(t, dns, out);
     let lb_hosts: Vec<&Host> = t.hosts_with(Role::Lb).collect();
     let site_names: Vec<String> = t.web.as_ref().map_or_else(
         || vec![format!("www.{}", t.domain.value)],
@@ -43,6 +44,23 @@ pub(super) fn dns(t: &Topology, out: &mut Vec<Problem>) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     for r in &dns.records {
         let fqdn = Topology::record_fqdn(&dns.zone, &r.name);
+        // 255 octets on the wire: 253 characters written out, without the final dot.
+        if fqdn.len() > 253 && dns.zone.value.trim_end_matches('.').len() <= 242 {
+            out.push(
+                Problem::error(
+                    "topology::invalid-name",
+                    r.name.span,
+                    format!(
+                        "the record's full name is {} characters long (the zone's name included)",
+                        fqdn.len()
+                    ),
+                )
+                .label("too long")
+                .help(
+                    "a DNS name is at most 253 characters: shorten the record's name or the zone's",
+                ),
+            );
+        }
         if let Some(first) = seen.insert(fqdn.clone(), r.name.span) {
             out.push(
                 Problem::error(
@@ -168,4 +186,29 @@ fn provider(t: &Topology, dns: &Dns, out: &mut Vec<Problem>) {
         ),
         None => {}
     }
+}
+
+/// Without a `dns` host, the zone file names `ns1.ZONE.` as its name server: something must give
+/// that name an address, or no server loads the file.
+fn nameserver(t: &Topology, dns: &Dns, out: &mut Vec<Problem>) {
+    if t.hosts_with(Role::Dns).next().is_some() {
+        return;
+    }
+    let ns = Topology::record_fqdn(&dns.zone, "ns1");
+    if dns
+        .records
+        .iter()
+        .any(|r| Topology::record_fqdn(&dns.zone, &r.name) == ns)
+    {
+        return;
+    }
+    out.push(
+        Problem::warning(
+            "topology::dns-nameserver",
+            dns.zone.span,
+            format!("the rendered zone file names {ns}. as its name server, and nothing gives it an address"),
+        )
+        .label("no name server address")
+        .help("give a host the `dns` role, or add a record `{ name: ns1, target: ADDRESS }` for the server that loads the zone file"),
+    );
 }

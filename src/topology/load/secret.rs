@@ -14,11 +14,16 @@ pub(super) fn secret(
     var: &str,
     d: &mut Decoder,
 ) -> Option<Sp<SecretSource>> {
+    let key = what.rsplit('.').next().unwrap_or(what);
+    let file = var
+        .trim_start_matches("FOOBAR_")
+        .to_lowercase()
+        .replace('_', "-");
     if let Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) = node.value {
         d.push(
             Problem::error("topology::inline-secret", node.span, format!("{what} is written inline in the topology"))
                 .label("secret in plain text")
-                .help(format!("read it from the environment (`{{ env: {var} }}`) or a file (`{{ file: secrets/{} }}`); for a throwaway lab only, write `{{ value: ..., insecure: true }}`", var.to_lowercase().replace('_', "-"))),
+                .help(format!("read it from the environment (`{key}: {{ env: {var} }}`) or a file (`{key}: {{ file: secrets/{file} }}`); for a throwaway lab only, write `{key}: {{ value: ..., insecure: true }}`")),
         );
         return None;
     }
@@ -69,7 +74,7 @@ pub(super) fn secret(
                     format!("{what} needs exactly one of `env`, `file` or `value`"),
                 )
                 .label("one source")
-                .help(format!("e.g. `{{ env: {var} }}`")),
+                .help(format!("e.g. `{key}: {{ env: {var} }}`")),
             );
             None
         }
