@@ -1,5 +1,6 @@
 //! Command-line definitions. Doc comments here are the `--help` text.
 
+use crate::ui::output::ColorChoice;
 use crate::ui::report::Format;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ Exit codes:
 Environment:
   FOOBAR_INFRA_INVENTORY  default for -i/--inventory
   FOOBAR_INFRA_LAB_DIR    the lab's state folder (default ~/.local/state/foobar-infra/lab)
-  NO_COLOR                plain, narrated output instead of graphics
+  NO_COLOR                plain, narrated output instead of graphics (as --color never)
   (database.password.env) the variable the topology names holds the database password";
 
 /// Render, check and deploy a HAProxy -> Nginx + app server -> MariaDB/MySQL web stack from one
@@ -24,6 +25,21 @@ Environment:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes: how its output looks.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Colours and graphics: `auto` on a terminal unless NO_COLOR is set, `always` also into a
+    /// pipe or a file, `never` plain, narrated text.
+    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    pub color: Option<ColorChoice>,
+    /// Print data and errors only: no progress, status lines or warnings.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,7 +107,7 @@ pub struct RenderArgs {
     /// Folder to write into (created if missing).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: PathBuf,
-    /// Output format of the summary on stdout.
+    /// Output format of the summary: `json` prints it on stdout, `human` says it on stderr.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }

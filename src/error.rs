@@ -80,6 +80,15 @@ pub enum Error {
         help("nothing was observed or changed; the locks this run took are released")
     )]
     Locked(String),
+    #[error("no host holds lock {id}")]
+    #[diagnostic(
+        code(unlock::not_held),
+        help(
+            "check the ID against the one apply printed with the stale lock, and that --limit \
+             leaves in the host that holds it"
+        )
+    )]
+    NotLocked { id: String },
     #[error("the saved plan is stale: {0}")]
     #[diagnostic(
         code(plan::stale),

@@ -50,8 +50,13 @@ impl From<ExitStatus> for std::process::ExitCode {
     }
 }
 
-/// Runs one command.
+/// Runs one command, with the output settings (`--color`, `--quiet`, `NO_COLOR`) resolved first.
 pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
+    ui::output::init(ui::output::Output::resolve(
+        cli.global.color,
+        cli.global.quiet,
+        std::env::var_os("NO_COLOR").as_deref(),
+    ));
     match cli.command {
         cli::Command::Validate(args) => commands::validate::run(&args),
         cli::Command::Render(args) => commands::render::run(&args),

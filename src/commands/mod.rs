@@ -40,7 +40,7 @@ pub(crate) fn require_valid(loaded: Loaded) -> Result<(topology::Source, Topolog
                 let (l, c) = lines.line_col(text, s.offset);
                 format!(" ({}:{l}:{c})", loaded.source.name)
             });
-            eprintln!("warning: {}{at}", w.message);
+            crate::ui::warn(format_args!("{}{at}", w.message));
         }
     }
     match loaded.topology {

@@ -1,5 +1,5 @@
 //! Integration tests, compiled into one binary: CLI behaviour, rendered files, real config
-//! parsers, and robustness of the loader.
+//! parsers, robustness of the loader, and output discipline.
 
 mod support;
 
@@ -7,6 +7,7 @@ mod configs;
 mod fuzz;
 mod hostile;
 mod input;
+mod output;
 mod property;
 mod render;
 mod render_out;
