@@ -71,6 +71,12 @@ pub enum Error {
     #[error("{0}")]
     #[diagnostic(code(usage))]
     Usage(String),
+    #[error("{} already exists", path.display())]
+    #[diagnostic(
+        code(init::exists),
+        help("init never overwrites a file: move it away, or give init another folder (init DIR)")
+    )]
+    Exists { path: PathBuf },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Lab(#[from] crate::lab::LabError),

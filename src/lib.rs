@@ -58,6 +58,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         std::env::var_os("NO_COLOR").as_deref(),
     ));
     match cli.command {
+        cli::Command::Init(args) => commands::init::run(&args),
         cli::Command::Validate(args) => commands::validate::run(&args),
         cli::Command::Render(args) => commands::render::run(&args),
         cli::Command::Lab(args) => commands::lab::run(&args),
@@ -65,5 +66,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Apply(args) => commands::apply::run(&args),
         cli::Command::ForceUnlock(args) => commands::force_unlock::run(&args),
         cli::Command::Verify(args) => commands::verify::run(&args),
+        cli::Command::Completions(args) => commands::completions::run(&args),
+        cli::Command::Man(args) => commands::man::run(&args),
     }
 }

@@ -1,11 +1,14 @@
 //! Integration tests, compiled into one binary: CLI behaviour, rendered files, real config
-//! parsers, robustness of the loader, and output discipline.
+//! parsers, robustness of the loader, the starter topology, generated completions and man pages,
+//! and output discipline.
 
 mod support;
 
+mod completions_man;
 mod configs;
 mod fuzz;
 mod hostile;
+mod init;
 mod input;
 mod output;
 mod property;

@@ -43,9 +43,8 @@ fn quiet_silences_status_and_warnings() {
     }
     // Before the command name too: the flag is global.
     cli()
-        .env_remove("FOOBAR_DB_PASSWORD")
-        .args(["-q", "render", "-i", WARNED, "--out"])
-        .arg(dir.path().join("before"))
+        .args(["-q", "init"])
+        .arg(dir.path().join("site"))
         .assert()
         .success()
         .stdout("")
