@@ -1,6 +1,9 @@
 //! Command-line definitions. Doc comments here are the `--help` text.
 
+use crate::topology::{AppKind, Engine};
+use crate::ui::output::ColorChoice;
 use crate::ui::report::Format;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -14,7 +17,7 @@ Exit codes:
 Environment:
   FOOBAR_INFRA_INVENTORY  default for -i/--inventory
   FOOBAR_INFRA_LAB_DIR    the lab's state folder (default ~/.local/state/foobar-infra/lab)
-  NO_COLOR                plain, narrated output instead of graphics
+  NO_COLOR                plain, narrated output instead of graphics (as --color never)
   (database.password.env) the variable the topology names holds the database password";
 
 /// Render, check and deploy a HAProxy -> Nginx + app server -> MariaDB/MySQL web stack from one
@@ -24,10 +27,30 @@ Environment:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes: how its output looks.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Colours and graphics: `auto` on a terminal unless NO_COLOR is set, `always` also into a
+    /// pipe or a file, `never` plain, narrated text.
+    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    pub color: Option<ColorChoice>,
+    /// Print data and errors only: no progress, status lines or warnings.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a starter topology into DIR (created if missing): one load balancer, N web/app
+    /// servers and a database, with comments saying what to change, a random database password
+    /// in secrets/ and a .gitignore that keeps it out of git. `validate` accepts it as written;
+    /// an existing topology is never overwritten.
+    Init(InitArgs),
     /// Check a topology: schema, references, addresses, ports, DNS, secrets. Reports every problem
     /// with file:line:column; `--check-configs` also runs haproxy, nginx, mariadbd and
     /// systemd-analyze on the rendered files.
@@ -53,6 +76,60 @@ pub enum Command {
     /// Break a lock left on hosts by an apply that is gone (killed, or cut off from the hosts).
     /// Only the lock with the given ID is removed; `apply` prints the ID of a stale lock.
     ForceUnlock(ForceUnlockArgs),
+    /// Print the completion script of a shell on stdout (see the README for where to put it).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per command into --out DIR.
+    Man(ManArgs),
+}
+
+/// The starter's file name, in the folder `init` writes into.
+pub const INIT_TOPOLOGY: &str = "topology.yaml";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to write into; created if missing.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The site's domain (a DNS name).
+    #[arg(long, value_name = "DOMAIN", default_value = "example.com")]
+    pub domain: String,
+    /// Web/app servers: web-01 to web-NN.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=99))]
+    pub web: u8,
+    /// The database server.
+    #[arg(long, value_name = "ENGINE", default_value = "mariadb", value_parser = one_of(&Engine::ALL))]
+    pub db: Engine,
+    /// The application server.
+    #[arg(long, value_name = "KIND", default_value = "gunicorn", value_parser = one_of(&AppKind::ALL))]
+    pub app: AppKind,
+}
+
+/// A value among one of the model's `(name, value)` lists (`Engine::ALL`, `AppKind::ALL`), by the
+/// name the topology gives it; `--help` and completions list the names.
+fn one_of<T: Copy + Send + Sync + 'static>(
+    all: &'static [(&'static str, T)],
+) -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(all.iter().map(|(name, _)| *name)).try_map(move |name| {
+        all.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| *value)
+            .ok_or(format!("`{name}` is not one of the possible values"))
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write foobar-infra.1 and a page per command (foobar-infra-validate.1, ...) into this
+    /// folder (created if missing) instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -91,7 +168,7 @@ pub struct RenderArgs {
     /// Folder to write into (created if missing).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: PathBuf,
-    /// Output format of the summary on stdout.
+    /// Output format of the summary: `json` prints it on stdout, `human` says it on stderr.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }

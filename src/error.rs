@@ -71,6 +71,12 @@ pub enum Error {
     #[error("{0}")]
     #[diagnostic(code(usage))]
     Usage(String),
+    #[error("{} already exists", path.display())]
+    #[diagnostic(
+        code(init::exists),
+        help("init never overwrites a file: move it away, or give init another folder (init DIR)")
+    )]
+    Exists { path: PathBuf },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Lab(#[from] crate::lab::LabError),
@@ -83,6 +89,15 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Dns(Box<crate::dns::DnsError>),
+    #[error("no host holds lock {id}")]
+    #[diagnostic(
+        code(unlock::not_held),
+        help(
+            "check the ID against the one apply printed with the stale lock, and that --limit \
+             leaves in the host that holds it"
+        )
+    )]
+    NotLocked { id: String },
     #[error("the saved plan is stale: {0}")]
     #[diagnostic(
         code(plan::stale),

@@ -51,9 +51,15 @@ impl From<ExitStatus> for std::process::ExitCode {
     }
 }
 
-/// Runs one command.
+/// Runs one command, with the output settings (`--color`, `--quiet`, `NO_COLOR`) resolved first.
 pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
+    ui::output::init(ui::output::Output::resolve(
+        cli.global.color,
+        cli.global.quiet,
+        std::env::var_os("NO_COLOR").as_deref(),
+    ));
     match cli.command {
+        cli::Command::Init(args) => commands::init::run(&args),
         cli::Command::Validate(args) => commands::validate::run(&args),
         cli::Command::Render(args) => commands::render::run(&args),
         cli::Command::Lab(args) => commands::lab::run(&args),
@@ -61,5 +67,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Apply(args) => commands::apply::run(&args),
         cli::Command::ForceUnlock(args) => commands::force_unlock::run(&args),
         cli::Command::Verify(args) => commands::verify::run(&args),
+        cli::Command::Completions(args) => commands::completions::run(&args),
+        cli::Command::Man(args) => commands::man::run(&args),
     }
 }

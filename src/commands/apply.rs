@@ -112,8 +112,8 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
     let flag = interrupt.clone();
     rt.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nInterrupted: finishing the step under way on each host, starting no new one."
+            ui::info(
+                "\nInterrupted: finishing the step under way on each host, starting no new one.",
             );
             flag.store(true, Ordering::SeqCst);
         }
@@ -204,7 +204,7 @@ fn locked_run(
     // any change.
     let plan = fleet::make_plan(p, selected, live, zone.facts)?;
     if interrupt.load(Ordering::SeqCst) {
-        eprintln!("Interrupted before any change.");
+        ui::info("Interrupted before any change.");
         return Ok(ExitStatus::Interrupted);
     }
     let unreachable = report_unreachable(live);
@@ -261,11 +261,11 @@ fn locked_run(
         }
         let yes = confirm(&plan)?;
         if interrupt.load(Ordering::SeqCst) {
-            eprintln!("Interrupted before any change.");
+            ui::info("Interrupted before any change.");
             return Ok(ExitStatus::Interrupted);
         }
         if !yes {
-            eprintln!("Apply cancelled.");
+            ui::info("Apply cancelled.");
             return Ok(ExitStatus::Success);
         }
     }

@@ -36,10 +36,15 @@ pub fn run(args: &ForceUnlockArgs) -> Result<ExitStatus, Error> {
     }
     rt.block_on(crate::transport::close_all(conns.into_iter().flatten()));
     if released.is_empty() {
-        eprintln!("No host holds lock {}.", args.id);
-        return Ok(ExitStatus::Error);
+        return Err(Error::NotLocked {
+            id: args.id.clone(),
+        });
     }
-    println!("Released lock {} on {}.", args.id, released.join(", "));
+    crate::ui::info(format_args!(
+        "Released lock {} on {}.",
+        args.id,
+        released.join(", ")
+    ));
     Ok(if failed > 0 {
         ExitStatus::Error
     } else {

@@ -4,7 +4,7 @@ use crate::cli::{LabArgs, LabCommand};
 use crate::lab::{self, Lab, Row};
 use crate::ui::progress::Progress;
 use crate::ui::report::Format;
-use crate::ui::table;
+use crate::ui::{self, table};
 use crate::{Error, ExitStatus, commands, topology};
 
 pub fn run(args: &LabArgs) -> Result<ExitStatus, Error> {
@@ -26,12 +26,12 @@ pub fn run(args: &LabArgs) -> Result<ExitStatus, Error> {
             }))?;
             warn_if_not_lab_ssh(&t, &lab);
             let rows = lab::up(&lab, &t, &progress, up.parallel)?;
-            eprintln!(
-                "lab: {} hosts up in {:.1}s; topology {}",
+            ui::info(format_args!(
+                "Lab up: {} hosts in {:.1}s (topology: {}).",
                 rows.len(),
                 started.elapsed().as_secs_f64(),
                 path.display()
-            );
+            ));
             rows
         }
         LabCommand::Status => lab::status(&lab)?,
@@ -44,11 +44,11 @@ pub fn run(args: &LabArgs) -> Result<ExitStatus, Error> {
                     "{}",
                     serde_json::json!({ "removed_containers": removed, "removed_network": network })
                 ),
-                _ => println!(
+                _ => ui::info(format_args!(
                     "Removed {} lab host(s){}.",
                     removed.len(),
                     if network { " and the lab network" } else { "" }
-                ),
+                )),
             }
             return Ok(ExitStatus::Success);
         }
@@ -99,10 +99,10 @@ fn warn_if_not_lab_ssh(t: &topology::Topology, lab: &Lab) {
     if key.as_deref() != Some(lab.state.key_path().as_path())
         || known.as_deref() != Some(lab.state.known_hosts_path().as_path())
     {
-        eprintln!(
-            "warning: the topology's ssh.identity_file/known_hosts are not the lab's ({} and {}); plan and apply will not reach the lab with them",
+        ui::warn(format_args!(
+            "the topology's ssh.identity_file/known_hosts are not the lab's ({} and {}); plan and apply will not reach the lab with them",
             lab.state.key_path().display(),
             lab.state.known_hosts_path().display()
-        );
+        ));
     }
 }

@@ -1,9 +1,12 @@
 //! One file per subcommand, each with `run(args) -> Result<ExitStatus>`.
 
 pub mod apply;
+pub mod completions;
 pub mod force_unlock;
+pub mod init;
 pub mod lab;
 mod locks;
+pub mod man;
 pub mod plan;
 pub mod render;
 pub mod validate;
@@ -40,7 +43,7 @@ pub(crate) fn require_valid(loaded: Loaded) -> Result<(topology::Source, Topolog
                 let (l, c) = lines.line_col(text, s.offset);
                 format!(" ({}:{l}:{c})", loaded.source.name)
             });
-            eprintln!("warning: {}{at}", w.message);
+            crate::ui::warn(format_args!("{}{at}", w.message));
         }
     }
     match loaded.topology {
@@ -95,4 +98,15 @@ pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<(), cr
     }
     f.write_all(text.as_bytes()).map_err(err)?;
     f.write_all(b"\n").map_err(err)
+}
+
+/// Writes data to stdout as it is; a reader that closed the pipe early (`| head`) ends the output
+/// without an error.
+pub(crate) fn print_bytes(bytes: &[u8]) -> Result<(), crate::Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.map_err(|e| crate::Error::Usage(format!("cannot write to stdout: {e}"))),
+    }
 }

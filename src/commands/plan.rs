@@ -93,11 +93,11 @@ pub fn run(args: &PlanArgs) -> Result<ExitStatus, Error> {
             out,
             &serde_json::to_string_pretty(&plan).unwrap_or_default(),
         )?;
-        eprintln!(
+        ui::info(format_args!(
             "Saved the plan to {}: apply it with `foobar-infra apply {}`.",
             out.display(),
             out.display()
-        );
+        ));
     }
     rt.block_on(fleet::close(live));
     Ok(if unreachable > 0 {

@@ -50,13 +50,13 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, Error> {
             "{}",
             serde_json::json!({ "out": out.display().to_string(), "hosts": desired.hosts.len(), "files": written, "manifest": out.join("manifest.json").display().to_string() })
         ),
-        _ => println!(
+        _ => crate::ui::info(format_args!(
             "Rendered {} for {} into {} (manifest: {}).",
             plural(written, "file"),
             plural(desired.hosts.len(), "host"),
             out.display(),
             out.join("manifest.json").display()
-        ),
+        )),
     }
     Ok(ExitStatus::Success)
 }

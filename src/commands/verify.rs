@@ -58,10 +58,10 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
             break outcomes;
         }
         let bad = outcomes.iter().filter(|o| o.status == Status::Fail).count();
-        eprintln!(
-            "{bad} check(s) failing after {:.0}s; checking again (--wait)",
+        crate::ui::info(format_args!(
+            "{bad} check(s) failing after {:.0}s; checking again (--wait).",
             started.elapsed().as_secs_f64()
-        );
+        ));
         std::thread::sleep(RETRY_EVERY);
     };
     let seconds = started.elapsed().as_secs_f64();

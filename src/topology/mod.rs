@@ -6,6 +6,7 @@ pub mod load;
 pub mod model;
 pub mod node;
 mod source;
+pub mod starter;
 
 pub use crate::diagnostic::Span;
 pub use decode::Sp;

@@ -1,10 +1,13 @@
 //! What the user sees: diagnostics and reports, errors.
 
 pub mod indexed_source;
+pub mod output;
 pub mod plan_view;
 pub mod progress;
 pub mod report;
 pub mod table;
+
+pub use output::{info, warn};
 
 /// Prints an error that ended a command, with its help, on stderr.
 pub fn print_error(err: &crate::Error) {

@@ -1,9 +1,9 @@
 //! Progress on stderr: one spinner per task (host) on a terminal, plain timestamped lines
-//! otherwise. Tasks only call `update`/`finish`; they never touch the bars themselves.
+//! otherwise (or with `--color never`/`NO_COLOR`), nothing with `--quiet`. Tasks only call
+//! `update`/`finish`; they never touch the bars themselves.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -15,14 +15,14 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Spinners when stderr is a terminal, plain lines otherwise.
+    /// Spinners when stderr is a terminal (and colours and graphics are not off), plain lines
+    /// otherwise; nothing with `--quiet`.
     pub fn new() -> Self {
-        let fancy = std::io::stderr().is_terminal();
         Progress {
-            multi: fancy.then(MultiProgress::new),
+            multi: crate::ui::output::spinners().then(MultiProgress::new),
             bars: Mutex::new(HashMap::new()),
             start: Instant::now(),
-            quiet: false,
+            quiet: crate::ui::output::current().quiet,
         }
     }
 

@@ -14,14 +14,12 @@ pub enum Format {
     Human,
     /// One JSON document on stdout.
     Json,
-    /// `::error file=…,line=…,col=…::message` lines for GitHub Actions annotations.
+    /// `::error file=FILE,line=LINE,col=COLUMN::message` lines for GitHub Actions annotations.
     Github,
 }
 
-/// Whether human output on `stream` should be graphical: a terminal, and no NO_COLOR.
-pub fn fancy(stream: &impl std::io::IsTerminal) -> bool {
-    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
+/// Whether human output on `stream` should be graphical (see `ui::output`).
+pub use crate::ui::output::fancy;
 
 /// A snippet is quoted only when the lines it shows (context included) total at most this: a
 /// problem on a line of megabytes would print megabytes, and thousands of them gigabytes.

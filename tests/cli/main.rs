@@ -1,12 +1,16 @@
 //! Integration tests, compiled into one binary: CLI behaviour, rendered files, real config
-//! parsers, and robustness of the loader.
+//! parsers, robustness of the loader, the starter topology, generated completions and man pages,
+//! and output discipline.
 
 mod support;
 
+mod completions_man;
 mod configs;
 mod fuzz;
 mod hostile;
+mod init;
 mod input;
+mod output;
 mod property;
 mod render;
 mod render_out;

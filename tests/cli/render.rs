@@ -210,6 +210,7 @@ fn render_writes_each_file_with_its_mode() {
     assert_eq!(mode("db-01/bootstrap.sql"), 0o600);
 }
 
+/// The summary is a status line: on stderr, in words; stdout is for data.
 #[test]
 fn render_summary_counts_in_words() {
     let out = tempfile::tempdir().unwrap();
@@ -218,5 +219,6 @@ fn render_summary_counts_in_words() {
         .arg(out.path())
         .assert()
         .success()
-        .stdout(predicates::str::contains(" files for 1 host into "));
+        .stdout("")
+        .stderr(predicates::str::contains(" files for 1 host into "));
 }

@@ -252,3 +252,25 @@ fn help_documents_exit_codes() {
         .stdout(predicate::str::contains("2    changes present"))
         .stdout(predicate::str::contains("130  interrupted"));
 }
+
+/// A usage error exits 1: 2 means "changes present" to a script running
+/// `plan --detailed-exitcode`, so a mistyped option must not look like changes.
+#[test]
+fn usage_errors_exit_1_not_2() {
+    cli()
+        .args(["plan", "--detailed-exitcode", "--limt", "web-01"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("unexpected argument '--limt'"));
+    cli()
+        .args(["validate"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--inventory <FILE>"));
+    cli()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("foobar-infra "));
+}

@@ -219,7 +219,7 @@ fn a_killed_apply_leaves_a_stale_lock_that_force_unlock_breaks() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}{}", text(&out).0, text(&out).1);
-    assert!(text(&out).0.contains(&format!("Released lock {id} on")));
+    assert!(text(&out).1.contains(&format!("Released lock {id} on")));
     cli()
         .args(["apply", "-i", INVENTORY, "--auto-approve"])
         .assert()

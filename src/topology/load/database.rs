@@ -52,13 +52,7 @@ pub(super) fn database(
     Some(Database {
         engine: f
             .get("engine")
-            .and_then(|n| {
-                d.choice(
-                    n,
-                    "database.engine",
-                    &[("mysql", Engine::Mysql), ("mariadb", Engine::Mariadb)],
-                )
-            })
+            .and_then(|n| d.choice(n, "database.engine", &Engine::ALL))
             .unwrap_or(Sp::new(Engine::Mariadb, f.node.span)),
         name,
         user,
