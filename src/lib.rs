@@ -9,6 +9,7 @@ pub mod desired;
 pub mod diagnostic;
 mod error;
 pub mod fleet;
+pub mod graph;
 pub mod input_file;
 pub mod lab;
 pub mod line_index;
@@ -60,5 +61,6 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Apply(args) => commands::apply::run(&args),
         cli::Command::ForceUnlock(args) => commands::force_unlock::run(&args),
         cli::Command::Verify(args) => commands::verify::run(&args),
+        cli::Command::Graph(args) => commands::graph::run(&args),
     }
 }

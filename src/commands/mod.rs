@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod force_unlock;
+pub mod graph;
 pub mod lab;
 mod locks;
 pub mod plan;

@@ -5,6 +5,7 @@ mod support;
 
 mod configs;
 mod fuzz;
+mod graph;
 mod hostile;
 mod input;
 mod property;
