@@ -73,6 +73,11 @@ pub enum Command {
     /// checks derived from the topology: each passes, fails with its evidence, or is blocked by
     /// the failure it depends on. Exit 0 only when nothing failed or was blocked.
     Verify(VerifyArgs),
+    /// Draw the topology: DNS records, load balancers (ports, algorithm), backends and routes,
+    /// every web/app server with its weight, the database and the hosts that may reach it. As a
+    /// self-contained SVG, Graphviz DOT, Mermaid (for READMEs and pull requests) or JSON;
+    /// `--live` colours each node and edge by what verify's checks find on the hosts.
+    Graph(GraphArgs),
     /// Break a lock left on hosts by an apply that is gone (killed, or cut off from the hosts).
     /// Only the lock with the given ID is removed; `apply` prints the ID of a stale lock.
     ForceUnlock(ForceUnlockArgs),
@@ -273,6 +278,35 @@ pub struct VerifyArgs {
     /// Output format: `junit` is JUnit XML, one test case per check, for CI systems.
     #[arg(long, value_enum, default_value = "human")]
     pub format: VerifyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// A self-contained SVG picture, laid out without any other program.
+    Svg,
+    /// Graphviz DOT, for `dot -Tpng` and friends.
+    Dot,
+    /// A Mermaid flowchart, drawn by GitHub and GitLab in Markdown.
+    Mermaid,
+    /// The graph itself: nodes, edges, clusters and, with --live, their states.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+    /// Output format, written to stdout.
+    #[arg(long, value_enum, default_value = "svg")]
+    pub format: GraphFormat,
+    /// Ask the hosts, as verify does (SSH, the database password), and colour every node and
+    /// edge: green up, amber drained, red down, grey unknown (not checked, or blocked by a failure
+    /// elsewhere).
+    #[arg(long)]
+    pub live: bool,
+    /// Hosts connected to at once (--live).
+    #[arg(long, default_value_t = 32)]
+    pub forks: usize,
 }
 
 /// `90`, `90s`, `2m`, `500ms`.

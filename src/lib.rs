@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod dns;
 mod error;
 pub mod fleet;
+pub mod graph;
 pub mod input_file;
 pub mod lab;
 pub mod line_index;
@@ -69,5 +70,6 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Verify(args) => commands::verify::run(&args),
         cli::Command::Completions(args) => commands::completions::run(&args),
         cli::Command::Man(args) => commands::man::run(&args),
+        cli::Command::Graph(args) => commands::graph::run(&args),
     }
 }

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod completions;
 pub mod force_unlock;
+pub mod graph;
 pub mod init;
 pub mod lab;
 mod locks;

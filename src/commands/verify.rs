@@ -16,44 +16,14 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
     let p = crate::commands::prepare(&args.topology.inventory, args.topology.templates.as_deref())?;
     p.select(&args.limit)?;
     let checks = verify::checks(&p.desired, &args.limit);
-    let on: Vec<&crate::desired::HostState> = p
-        .desired
-        .hosts
-        .iter()
-        .filter(|h| checks.iter().any(|c| c.host == h.name))
-        .collect();
+    let on = hosts_of(&p.desired, &checks);
     let server = fleet::zone_server(&p)?;
-    let ctx = verify::Context {
-        desired: &p.desired,
-        db_password: p.db_password.as_ref(),
-        schema: p.schema_hash(),
-        authority: server.as_ref().map(|s| s as &dyn crate::dns::Authority),
-    };
+    let ctx = context(&p, server.as_ref());
     let rt = crate::commands::runtime()?;
     let until = Instant::now() + args.wait.unwrap_or_default();
     let started = Instant::now();
     let outcomes = loop {
-        let outcomes = rt.block_on(async {
-            let conns = fleet::connect(&p, &on, args.forks).await;
-            let remotes: BTreeMap<String, Result<Arc<dyn Remote>, String>> = on
-                .iter()
-                .zip(&conns)
-                .map(|(h, c)| {
-                    let r = match c {
-                        Ok(c) => {
-                            let r: Arc<dyn Remote> = c.clone();
-                            Ok(r)
-                        }
-                        Err(e) => Err(e.to_string()),
-                    };
-                    (h.name.clone(), r)
-                })
-                .collect();
-            let outcomes = verify::run(&ctx, &checks, &remotes).await;
-            drop(remotes);
-            crate::transport::close_all(conns.into_iter().flatten()).await;
-            outcomes
-        });
+        let outcomes = rt.block_on(round(&p, &ctx, &checks, &on, args.forks));
         if verify::passed(&outcomes) || Instant::now() + RETRY_EVERY > until {
             break outcomes;
         }
@@ -83,6 +53,69 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
     } else {
         ExitStatus::Error
     })
+}
+
+/// Every check run once, on every host: what `graph --live` draws.
+pub(crate) fn once(p: &fleet::Prepared, forks: usize) -> Result<Vec<Outcome>, Error> {
+    let checks = verify::checks(&p.desired, &[]);
+    let on = hosts_of(&p.desired, &checks);
+    let server = fleet::zone_server(p)?;
+    let ctx = context(p, server.as_ref());
+    let rt = crate::commands::runtime()?;
+    Ok(rt.block_on(round(p, &ctx, &checks, &on, forks)))
+}
+
+/// The hosts the checks run on.
+fn hosts_of<'a>(
+    desired: &'a crate::desired::Desired,
+    checks: &[verify::Check],
+) -> Vec<&'a crate::desired::HostState> {
+    desired
+        .hosts
+        .iter()
+        .filter(|h| checks.iter().any(|c| c.host == h.name))
+        .collect()
+}
+
+fn context<'a>(
+    p: &'a fleet::Prepared,
+    server: Option<&'a crate::dns::wire::Server>,
+) -> verify::Context<'a> {
+    verify::Context {
+        desired: &p.desired,
+        db_password: p.db_password.as_ref(),
+        schema: p.schema_hash(),
+        authority: server.map(|s| s as &dyn crate::dns::Authority),
+    }
+}
+
+/// One round of checks: connects to the hosts the checks run on, runs them, disconnects.
+async fn round(
+    p: &fleet::Prepared,
+    ctx: &verify::Context<'_>,
+    checks: &[verify::Check],
+    on: &[&crate::desired::HostState],
+    forks: usize,
+) -> Vec<Outcome> {
+    let conns = fleet::connect(p, on, forks).await;
+    let remotes: BTreeMap<String, Result<Arc<dyn Remote>, String>> = on
+        .iter()
+        .zip(&conns)
+        .map(|(h, c)| {
+            let r = match c {
+                Ok(c) => {
+                    let r: Arc<dyn Remote> = c.clone();
+                    Ok(r)
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            (h.name.clone(), r)
+        })
+        .collect();
+    let outcomes = verify::run(ctx, checks, &remotes).await;
+    drop(remotes);
+    crate::transport::close_all(conns.into_iter().flatten()).await;
+    outcomes
 }
 
 fn word(s: Status) -> &'static str {

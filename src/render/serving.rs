@@ -49,14 +49,10 @@ pub fn memberships(t: &Topology, h: &Host) -> Vec<LbMembership> {
     let Some(lb) = &t.load_balancer else {
         return Vec::new();
     };
-    let backends = std::iter::once(("web".to_string(), &lb.backends)).chain(
-        lb.groups
-            .iter()
-            .map(|g| (format!("group_{}", g.name.value), &g.servers)),
-    );
     let mut out = Vec::new();
-    for (backend, refs) in backends {
-        if !resolve_servers(t, refs)
+    for b in lb.backends() {
+        let backend = b.name();
+        if !resolve_servers(t, b.servers)
             .iter()
             .any(|(s, _)| s.name.value == h.name.value)
         {

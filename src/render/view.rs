@@ -70,15 +70,11 @@ fn endpoint(address: IpAddr, port: u16) -> String {
 
 /// Addresses the database user may connect from: `allowed_hosts`, or every app host.
 pub fn db_clients(t: &Topology) -> Vec<String> {
-    let Some(db) = &t.database else {
-        return Vec::new();
-    };
-    let hosts: Vec<&Host> = if db.allowed_hosts.is_empty() {
-        t.hosts_with(Role::App).collect()
-    } else {
-        db.allowed_hosts.iter().filter_map(|n| t.host(n)).collect()
-    };
-    let mut out: Vec<String> = hosts.iter().map(|h| h.address.value.to_string()).collect();
+    let mut out: Vec<String> = t
+        .db_client_hosts()
+        .iter()
+        .map(|h| h.address.value.to_string())
+        .collect();
     out.dedup();
     out
 }
@@ -143,10 +139,11 @@ pub fn common(t: &Topology, db_password: &str, tsig_secret: &str) -> Value {
         .and_then(|w| w.server_names.first())
         .map_or_else(|| format!("www.{domain}"), |n| n.value.clone());
     let lb = t.load_balancer.as_ref().map(|lb| {
-        let mut backends = vec![json!({ "name": "web", "servers": servers(t, &lb.backends, web_port) })];
-        backends.extend(lb.groups.iter().map(|g| {
-            json!({ "name": format!("group_{}", g.name.value), "servers": servers(t, &g.servers, web_port) })
-        }));
+        let backends: Vec<Value> = lb
+            .backends()
+            .iter()
+            .map(|b| json!({ "name": b.name(), "servers": servers(t, b.servers, web_port) }))
+            .collect();
         json!({
             "listen": lb.listen.iter().map(|p| p.value).collect::<Vec<_>>(),
             "algorithm": lb.algorithm,

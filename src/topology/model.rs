@@ -195,6 +195,13 @@ impl Algorithm {
         ("leastconn", Algorithm::Leastconn),
         ("source", Algorithm::Source),
     ];
+
+    pub fn name(self) -> &'static str {
+        Algorithm::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("?", |(n, _)| n)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -231,6 +238,24 @@ pub struct HealthCheck {
     pub fall: u32,
 }
 
+/// One HAProxy backend: the default one (`web`, from `backends`) or a group's (`group_NAME`).
+#[derive(Clone, Copy, Debug)]
+pub struct Backend<'a> {
+    /// The group it comes from; `None` for the default backend.
+    pub group: Option<&'a Group>,
+    pub servers: &'a [ServerRef],
+}
+
+impl Backend<'_> {
+    /// The name HAProxy knows it by.
+    pub fn name(&self) -> String {
+        match self.group {
+            None => "web".to_string(),
+            Some(g) => LoadBalancer::group_backend(&g.name.value),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct LoadBalancer {
     pub listen: Vec<Sp<u16>>,
@@ -245,6 +270,27 @@ pub struct LoadBalancer {
     pub retries: u32,
     /// The admin socket used to drain and ready servers.
     pub stats_socket: String,
+}
+
+impl LoadBalancer {
+    /// Every backend, in the order HAProxy's configuration has them: the default one, then one
+    /// per group in file order.
+    pub fn backends(&self) -> Vec<Backend<'_>> {
+        std::iter::once(Backend {
+            group: None,
+            servers: &self.backends,
+        })
+        .chain(self.groups.iter().map(|g| Backend {
+            group: Some(g),
+            servers: &g.servers,
+        }))
+        .collect()
+    }
+
+    /// The backend a group is rendered as.
+    pub fn group_backend(group: &str) -> String {
+        format!("group_{group}")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -430,6 +476,21 @@ impl Topology {
 
     pub fn hosts_with(&self, role: Role) -> impl Iterator<Item = &Host> {
         self.hosts.iter().filter(move |h| h.has(role))
+    }
+
+    /// The hosts the database user may connect from: `allowed_hosts`, or every app host.
+    pub fn db_client_hosts(&self) -> Vec<&Host> {
+        let Some(db) = &self.database else {
+            return Vec::new();
+        };
+        if db.allowed_hosts.is_empty() {
+            self.hosts_with(Role::App).collect()
+        } else {
+            db.allowed_hosts
+                .iter()
+                .filter_map(|n| self.host(n))
+                .collect()
+        }
     }
 
     /// Fully qualified name of a record in `zone`.

@@ -123,6 +123,19 @@ pub struct Outcome {
     /// For a blocked check: the failed check that blocks it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<String>,
+    /// For a load-balancer check that read it: the server's status as HAProxy's `show stat`
+    /// gives it (`UP`, `DRAIN`, `MAINT`, `DOWN 1/3`...), so a drained server can be told from a
+    /// dead one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lb_status: Option<String>,
+}
+
+impl Outcome {
+    /// What the check is about: its id without the hop (`web-02` in `ssh:web-02`,
+    /// `lb-01/web/web-02` in `load-balancer:lb-01/web/web-02`).
+    pub fn subject(&self) -> &str {
+        self.id.split_once(':').map_or(&self.id, |(_, rest)| rest)
+    }
 }
 
 /// Turns each check that depends on a failed or blocked one into `Blocked`, naming the first
@@ -183,6 +196,7 @@ mod tests {
             status,
             evidence: String::new(),
             blocked_by: None,
+            lb_status: None,
         }
     }
 

@@ -23,14 +23,30 @@ fn script(name: &'static str, body: &'static str) -> Script {
     Script::new(name, body)
 }
 
-type Result = std::result::Result<(Status, String), String>;
+/// What running a check found.
+struct Found {
+    status: Status,
+    evidence: String,
+    /// A load-balancer check's reading of the server's status.
+    lb_status: Option<String>,
+}
+
+type Result = std::result::Result<Found, String>;
+
+fn found(status: Status, evidence: impl Into<String>) -> Result {
+    Ok(Found {
+        status,
+        evidence: evidence.into(),
+        lb_status: None,
+    })
+}
 
 fn pass(evidence: impl Into<String>) -> Result {
-    Ok((Status::Pass, evidence.into()))
+    found(Status::Pass, evidence)
 }
 
 fn fail(evidence: impl Into<String>) -> Result {
-    Ok((Status::Fail, evidence.into()))
+    found(Status::Fail, evidence)
 }
 
 /// Runs every check (those whose host is unreachable fail at once with the connection's error),
@@ -72,18 +88,23 @@ pub async fn run(
                     one(ctx, c, None, observed).await
                 }
                 Some(Ok(r)) => one(ctx, c, Some(r.as_ref()), observed).await,
-                Some(Err(e)) => Ok((Status::Fail, e.clone())),
-                None => Ok((Status::Fail, format!("{} was not connected", c.host))),
+                Some(Err(e)) => fail(e.clone()),
+                None => fail(format!("{} was not connected", c.host)),
             };
-            let (status, evidence) = result.unwrap_or_else(|e| (Status::Fail, e));
+            let found = result.unwrap_or_else(|e| Found {
+                status: Status::Fail,
+                evidence: e,
+                lb_status: None,
+            });
             Outcome {
                 id: c.id.clone(),
                 hop: c.hop,
                 host: c.host.clone(),
                 title: c.title.clone(),
-                status,
-                evidence,
+                status: found.status,
+                evidence: found.evidence,
                 blocked_by: None,
+                lb_status: found.lb_status,
             }
         }
     });
@@ -111,7 +132,7 @@ async fn one(
     observed: &BTreeMap<String, std::result::Result<Observed, String>>,
 ) -> Result {
     match &c.probe {
-        Probe::Unsupported { why } => return Ok((Status::NotChecked, why.clone())),
+        Probe::Unsupported { why } => return found(Status::NotChecked, why.clone()),
         Probe::Record { name, address } => return record(ctx, name, address).await,
         _ => {}
     }
@@ -206,14 +227,16 @@ async fn one(
                 return fail(format!("cannot read {socket}: {text}"));
             }
             let stats = stat::parse(&text)?;
-            match stats
+            let Some(s) = stats
                 .iter()
                 .find(|s| &s.backend == backend && &s.server == server)
-            {
-                Some(s) if s.healthy() => {
-                    pass(format!("{server} is UP, last check {}", s.check_status))
-                }
-                Some(s) => fail(format!(
+            else {
+                return fail(format!("no server {server} in backend {backend}"));
+            };
+            let mut result = if s.healthy() {
+                pass(format!("{server} is UP, last check {}", s.check_status))
+            } else {
+                fail(format!(
                     "{server} is {} in backend {backend} (last check {})",
                     s.status,
                     if s.check_status.is_empty() {
@@ -221,9 +244,12 @@ async fn one(
                     } else {
                         &s.check_status
                     }
-                )),
-                None => fail(format!("no server {server} in backend {backend}")),
+                ))
+            };
+            if let Ok(f) = &mut result {
+                f.lb_status = Some(s.status.clone());
             }
+            result
         }
         Probe::Spread {
             url,
@@ -408,13 +434,17 @@ mod tests {
         ];
         let ok = format!("req\t200\tw1\nreq\t200\tw1\n{stat}");
         assert_eq!(
-            spread(&ok, &servers, 2).unwrap().0,
+            spread(&ok, &servers, 2).unwrap().status,
             Status::Pass,
             "w2 is in MAINT: not expected"
         );
         let bad = format!("req\t200\tw1\nreq\t503\t\n{stat}");
-        let (status, evidence) = spread(&bad, &servers, 2).unwrap();
-        assert_eq!(status, Status::Fail);
-        assert!(evidence.starts_with("1 of 2 requests failed"), "{evidence}");
+        let found = spread(&bad, &servers, 2).unwrap();
+        assert_eq!(found.status, Status::Fail);
+        assert!(
+            found.evidence.starts_with("1 of 2 requests failed"),
+            "{}",
+            found.evidence
+        );
     }
 }

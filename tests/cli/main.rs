@@ -7,6 +7,7 @@ mod support;
 mod completions_man;
 mod configs;
 mod fuzz;
+mod graph;
 mod hostile;
 mod init;
 mod input;

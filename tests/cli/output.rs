@@ -19,6 +19,7 @@ fn quiet_silences_status_and_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let loud = cli()
         .env_remove("FOOBAR_DB_PASSWORD")
+        .env_remove("FOOBAR_TSIG_SECRET")
         .args(["render", "-i", WARNED, "--out"])
         .arg(dir.path().join("loud"))
         .output()
@@ -27,12 +28,13 @@ fn quiet_silences_status_and_warnings() {
     assert_eq!(text(&loud.stdout), "");
     let stderr = text(&loud.stderr);
     assert!(stderr.contains("warning: environment variable `FOOBAR_DB_PASSWORD`"));
-    assert!(stderr.contains("Rendered 19 files for 5 hosts"), "{stderr}");
+    assert!(stderr.contains("Rendered 23 files for 6 hosts"), "{stderr}");
 
     for quiet in ["-q", "--quiet"] {
         let out = dir.path().join(format!("quiet{quiet}"));
         cli()
             .env_remove("FOOBAR_DB_PASSWORD")
+            .env_remove("FOOBAR_TSIG_SECRET")
             .args(["render", quiet, "-i", WARNED, "--out"])
             .arg(&out)
             .assert()
@@ -57,21 +59,23 @@ fn quiet_keeps_data_and_errors() {
     // Data: the JSON summary, and validate's report (warnings included: they are its data).
     let out = cli()
         .env_remove("FOOBAR_DB_PASSWORD")
+        .env_remove("FOOBAR_TSIG_SECRET")
         .args(["render", "-q", "--format", "json", "-i", WARNED, "--out"])
         .arg(dir.path().join("json"))
         .output()
         .unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["files"], 19);
+    assert_eq!(v["files"], 23);
     assert_eq!(text(&out.stderr), "");
     cli()
         .env_remove("FOOBAR_DB_PASSWORD")
+        .env_remove("FOOBAR_TSIG_SECRET")
         .args(["validate", "--quiet", "-i", WARNED])
         .assert()
         .success()
         .stdout(predicate::str::contains("FOOBAR_DB_PASSWORD"))
-        .stdout(predicate::str::contains("valid (1 warning)"));
+        .stdout(predicate::str::contains("valid (2 warnings)"));
     cli()
         .args(["validate", "-q", "-i", "examples/invalid/unknown-key.yaml"])
         .assert()
@@ -187,6 +191,7 @@ fn color_always_colours_pipes_despite_no_color() {
     let dir = tempfile::tempdir().unwrap();
     let warned = cli()
         .env_remove("FOOBAR_DB_PASSWORD")
+        .env_remove("FOOBAR_TSIG_SECRET")
         .args(["--color", "always", "render", "-i", WARNED, "--out"])
         .arg(dir.path().join("out"))
         .output()

@@ -8,6 +8,9 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The TSIG secret the tests give the examples (base64 of 32 bytes, as tsig-keygen prints).
+pub const TSIG_SECRET: &str = "dGVzdC1vbmx5LXRzaWctc2VjcmV0LW9mLTMyLWJ5dGVz";
+
 /// The CLI, run from the repository root with a predictable environment.
 pub fn cli() -> Command {
     let mut cmd = Command::cargo_bin("foobar-infra").expect("binary built");
@@ -15,6 +18,7 @@ pub fn cli() -> Command {
         .env_remove("FOOBAR_INFRA_INVENTORY")
         .env_remove("FOOBAR_INFRA_EXAMPLE_UNSET_PASSWORD")
         .env("FOOBAR_DB_PASSWORD", "test-only-password")
+        .env("FOOBAR_TSIG_SECRET", TSIG_SECRET)
         .env("NO_COLOR", "1");
     cmd
 }
@@ -33,8 +37,10 @@ pub fn yaml_files(dir: &str) -> Vec<PathBuf> {
 /// Loads a topology in-process, with the test password set.
 pub fn load(rel: &str) -> Loaded {
     let source = topology::read(&root().join(rel)).expect("readable");
-    topology::load(source, &|k| {
-        (k == "FOOBAR_DB_PASSWORD").then(|| "test-only-password".to_string())
+    topology::load(source, &|k| match k {
+        "FOOBAR_DB_PASSWORD" => Some("test-only-password".to_string()),
+        "FOOBAR_TSIG_SECRET" => Some(TSIG_SECRET.to_string()),
+        _ => None,
     })
 }
 

@@ -1,0 +1,575 @@
+//! Topology -> graph: DNS records and name servers, load balancers (ports, algorithm, health
+//! check), their backends and groups (reached by default or by route), every web/app server
+//! with its weight in each backend, and the database with the hosts that may reach it.
+
+use super::{Cluster, Edge, EdgeKind, Graph, Kind, Node};
+use crate::topology::check::resolve_servers;
+use crate::topology::{AppKind, Engine, Host, Role, Target, Topology};
+
+/// The weight HAProxy gives a server the topology gives none.
+const DEFAULT_WEIGHT: u32 = 100;
+
+fn node(id: String, kind: Kind, host: Option<&Host>, title: String, lines: Vec<String>) -> Node {
+    Node {
+        id,
+        kind,
+        host: host.map(|h| h.name.value.clone()),
+        title,
+        lines,
+        state: None,
+        notes: Vec::new(),
+        reason: None,
+    }
+}
+
+fn edge(from: &str, to: &str, kind: EdgeKind, label: Option<String>) -> Edge {
+    Edge {
+        from: from.to_string(),
+        to: to.to_string(),
+        kind,
+        label,
+        idle: false,
+        state: None,
+        notes: Vec::new(),
+    }
+}
+
+/// The node ids a host gets, one per part of the stack it runs.
+pub fn lb_id(host: &str) -> String {
+    format!("lb:{host}")
+}
+pub fn server_id(host: &str) -> String {
+    format!("server:{host}")
+}
+pub fn backend_id(backend: &str) -> String {
+    format!("backend:{backend}")
+}
+pub fn db_id(host: &str) -> String {
+    format!("db:{host}")
+}
+pub fn record_id(fqdn: &str) -> String {
+    format!("dns:{fqdn}")
+}
+fn ns_id(host: &str) -> String {
+    format!("ns:{host}")
+}
+fn idle_id(host: &str) -> String {
+    format!("host:{host}")
+}
+
+fn seconds(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// What runs on a web/app host: Nginx and the application server.
+fn server_lines(t: &Topology, h: &Host) -> Vec<String> {
+    let mut lines = vec![h.address.value.to_string()];
+    if h.has(Role::Web)
+        && let Some(w) = &t.web
+    {
+        lines.push(format!("Nginx :{}", w.listen.value));
+    }
+    if h.has(Role::App)
+        && let Some(a) = &t.app
+    {
+        let kind = match a.kind.value {
+            AppKind::Gunicorn => "gunicorn".to_string(),
+            AppKind::PhpFpm => format!("php{}-fpm", a.php_version),
+            AppKind::Command => "command".to_string(),
+        };
+        lines.push(format!("{kind} on {}", a.listen.value.to_endpoint()));
+    }
+    lines
+}
+
+/// The graph of a topology that passed its checks.
+pub fn build(t: &Topology) -> Graph {
+    let mut nodes = Vec::new();
+    let mut edges = Vec::new();
+    let mut clusters = Vec::new();
+
+    // DNS: the records, and the hosts that serve the zone, framed as the zone.
+    let name_servers: Vec<&Host> = t.hosts_with(Role::Dns).collect();
+    if let Some(dns) = &t.dns {
+        let zone = dns.zone.value.trim_end_matches('.');
+        let mut members = Vec::new();
+        for r in &dns.records {
+            let fqdn = Topology::record_fqdn(&dns.zone.value, &r.name.value);
+            let (address, target) = match &r.target.value {
+                Target::Address(ip) => (ip.to_string(), None),
+                Target::Host(name) => match t.host(name) {
+                    Some(h) => (h.address.value.to_string(), Some(h)),
+                    None => (name.clone(), None),
+                },
+            };
+            let id = record_id(&fqdn);
+            nodes.push(node(
+                id.clone(),
+                Kind::Record,
+                None,
+                fqdn,
+                vec![format!("A {address}, TTL {}", r.ttl.unwrap_or(dns.ttl))],
+            ));
+            if let Some(h) = target {
+                let to = host_node(t, h, &[Role::Lb, Role::Web, Role::App, Role::Db, Role::Dns]);
+                edges.push(edge(&id, &to, EdgeKind::Resolves, None));
+            }
+            members.push(id);
+        }
+        for h in &name_servers {
+            members.push(ns_id(&h.name.value));
+        }
+        clusters.push(Cluster {
+            id: format!("zone:{zone}"),
+            label: format!("DNS zone {zone}"),
+            nodes: members,
+        });
+    }
+    for h in &name_servers {
+        let zone = t.dns.as_ref().map_or_else(
+            || "no dns section: serves no zone".to_string(),
+            |d| format!("BIND, serves {}", d.zone.value.trim_end_matches('.')),
+        );
+        nodes.push(node(
+            ns_id(&h.name.value),
+            Kind::NameServer,
+            Some(h),
+            h.name.value.clone(),
+            vec![h.address.value.to_string(), zone],
+        ));
+    }
+
+    // Load balancers and their backends.
+    let lbs: Vec<&Host> = t.hosts_with(Role::Lb).collect();
+    if let Some(lb) = t.load_balancer.as_ref().filter(|_| !lbs.is_empty()) {
+        let ports: Vec<String> = lb.listen.iter().map(|p| format!(":{}", p.value)).collect();
+        let hc = &lb.health_check;
+        for h in &lbs {
+            nodes.push(node(
+                lb_id(&h.name.value),
+                Kind::LoadBalancer,
+                Some(h),
+                h.name.value.clone(),
+                vec![
+                    format!("HAProxy on {}", h.address.value),
+                    format!("listens {}, {}", ports.join(" "), lb.algorithm.name()),
+                    format!(
+                        "checks GET {} every {}",
+                        hc.path.value,
+                        seconds(hc.interval_ms)
+                    ),
+                ],
+            ));
+        }
+        for b in lb.backends() {
+            let name = b.name();
+            let id = backend_id(&name);
+            let servers = resolve_servers(t, b.servers);
+            let routes: Vec<&str> = match b.group {
+                None => Vec::new(),
+                Some(g) => lb
+                    .routes
+                    .iter()
+                    .filter(|r| r.group.value == g.name.value)
+                    .map(|r| r.path_prefix.value.as_str())
+                    .collect(),
+            };
+            // Which requests reach it: a group by its routes, the default backend the rest.
+            let (title, first, takes) = match b.group {
+                None => (
+                    "backend web".to_string(),
+                    "default backend".to_string(),
+                    if lb.routes.is_empty() {
+                        "takes every request".to_string()
+                    } else {
+                        "takes the other requests".to_string()
+                    },
+                ),
+                Some(g) => (
+                    format!("group {}", g.name.value),
+                    format!("backend {name}"),
+                    if routes.is_empty() {
+                        "no route: takes no requests".to_string()
+                    } else {
+                        format!(
+                            "takes {}",
+                            routes
+                                .iter()
+                                .map(|p| format!("{p}*"))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )
+                    },
+                ),
+            };
+            nodes.push(node(
+                id.clone(),
+                Kind::Backend,
+                None,
+                title,
+                vec![first, takes, plural(servers.len(), "server")],
+            ));
+            if b.group.is_none() || !routes.is_empty() {
+                for h in &lbs {
+                    edges.push(edge(&lb_id(&h.name.value), &id, EdgeKind::Route, None));
+                }
+            }
+            for (server, weight) in servers {
+                let weight = weight.unwrap_or(DEFAULT_WEIGHT);
+                let mut e = edge(
+                    &id,
+                    &server_id(&server.name.value),
+                    EdgeKind::Member,
+                    Some(if weight == 0 {
+                        "weight 0: no traffic".to_string()
+                    } else {
+                        format!("weight {weight}")
+                    }),
+                );
+                e.idle = weight == 0;
+                edges.push(e);
+            }
+        }
+    }
+
+    // Web/app servers.
+    for h in t
+        .hosts
+        .iter()
+        .filter(|h| h.has(Role::Web) || h.has(Role::App))
+    {
+        nodes.push(node(
+            server_id(&h.name.value),
+            Kind::Server,
+            Some(h),
+            h.name.value.clone(),
+            server_lines(t, h),
+        ));
+    }
+
+    // The database, and the hosts that may reach it.
+    if let Some(db) = &t.database {
+        for h in t.hosts_with(Role::Db) {
+            let id = db_id(&h.name.value);
+            let engine = match db.engine.value {
+                Engine::Mariadb => "MariaDB",
+                Engine::Mysql => "MySQL",
+            };
+            nodes.push(node(
+                id.clone(),
+                Kind::Database,
+                Some(h),
+                h.name.value.clone(),
+                vec![
+                    format!("{engine} on {}:{}", h.address.value, db.port.value),
+                    format!("database {}, user {}", db.name.value, db.user.value),
+                ],
+            ));
+            for client in t.db_client_hosts() {
+                if !client.roles.iter().any(|r| r.value != Role::Db) {
+                    // The database host itself: no edge to draw.
+                    continue;
+                }
+                let from = host_node(t, client, &[Role::App, Role::Web, Role::Lb, Role::Dns]);
+                if !edges.iter().any(|e: &Edge| e.from == from && e.to == id) {
+                    edges.push(edge(&from, &id, EdgeKind::Database, None));
+                }
+            }
+        }
+    }
+
+    // Hosts with nothing on them still belong in the picture.
+    for h in t.hosts.iter().filter(|h| h.roles.is_empty()) {
+        nodes.push(node(
+            idle_id(&h.name.value),
+            Kind::Idle,
+            Some(h),
+            h.name.value.clone(),
+            vec![
+                h.address.value.to_string(),
+                "no roles: nothing deployed".into(),
+            ],
+        ));
+    }
+
+    // Edges only between nodes that exist (a record may name a host whose section is absent).
+    edges.retain(|e| nodes.iter().any(|n| n.id == e.from) && nodes.iter().any(|n| n.id == e.to));
+
+    Graph {
+        title: t.domain.value.clone(),
+        subtitle: subtitle(t),
+        nodes,
+        edges,
+        clusters,
+        live: false,
+    }
+}
+
+/// The node that stands for host `h`: the part of its stack first in `prefer` that is drawn.
+fn host_node(t: &Topology, h: &Host, prefer: &[Role]) -> String {
+    let name = &h.name.value;
+    for role in prefer.iter().filter(|r| h.has(**r)) {
+        match role {
+            Role::Lb if t.load_balancer.is_some() => return lb_id(name),
+            Role::Web | Role::App => return server_id(name),
+            Role::Db if t.database.is_some() => return db_id(name),
+            Role::Dns => return ns_id(name),
+            _ => {}
+        }
+    }
+    idle_id(name)
+}
+
+/// `5 hosts: 1 load balancer, 3 web/app servers, 1 database`.
+fn subtitle(t: &Topology) -> String {
+    let mut parts = Vec::new();
+    let count = |role: Role| t.hosts_with(role).count();
+    let lbs = count(Role::Lb);
+    if lbs > 0 {
+        parts.push(plural(lbs, "load balancer"));
+    }
+    let servers = t
+        .hosts
+        .iter()
+        .filter(|h| h.has(Role::Web) || h.has(Role::App))
+        .count();
+    if servers > 0 {
+        parts.push(plural(servers, "web/app server"));
+    }
+    let dbs = count(Role::Db);
+    if dbs > 0 {
+        parts.push(plural(dbs, "database"));
+    }
+    let ns = count(Role::Dns);
+    if ns > 0 {
+        parts.push(plural(ns, "name server"));
+    }
+    format!("{}: {}", plural(t.hosts.len(), "host"), parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn load(yaml: &str) -> Topology {
+        let source = crate::topology::Source {
+            name: "test.yaml".into(),
+            text: std::sync::Arc::new(yaml.to_string()),
+            base_dir: std::env::temp_dir(),
+        };
+        let loaded = crate::topology::load(source, &|_| Some("x".into()));
+        let errors: Vec<String> = loaded
+            .problems
+            .iter()
+            .filter(|p| p.is_error())
+            .map(|p| p.message.clone())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        loaded.topology.unwrap()
+    }
+
+    fn reference() -> Topology {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/foobar.yaml");
+        crate::topology::load(crate::topology::read(&path).unwrap(), &|_| Some("x".into()))
+            .topology
+            .unwrap()
+    }
+
+    fn ids(g: &Graph) -> Vec<&str> {
+        g.nodes.iter().map(|n| n.id.as_str()).collect()
+    }
+
+    fn edges(g: &Graph) -> Vec<(&str, &str, Option<&str>)> {
+        g.edges
+            .iter()
+            .map(|e| (e.from.as_str(), e.to.as_str(), e.label.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn the_reference_design_is_the_chain_from_the_record_to_the_database() {
+        let g = build(&reference());
+        assert_eq!(
+            ids(&g),
+            [
+                "dns:www.foobar.com",
+                "ns:ns1",
+                "lb:lb-01",
+                "backend:web",
+                "server:web-01",
+                "server:web-02",
+                "server:web-03",
+                "db:db-01"
+            ]
+        );
+        assert_eq!(
+            edges(&g),
+            [
+                ("dns:www.foobar.com", "lb:lb-01", None),
+                ("lb:lb-01", "backend:web", None),
+                ("backend:web", "server:web-01", Some("weight 100")),
+                ("backend:web", "server:web-02", Some("weight 100")),
+                ("backend:web", "server:web-03", Some("weight 100")),
+                ("server:web-01", "db:db-01", None),
+                ("server:web-02", "db:db-01", None),
+                ("server:web-03", "db:db-01", None),
+            ]
+        );
+        let lb = g.node("lb:lb-01").unwrap();
+        assert_eq!(
+            lb.lines,
+            [
+                "HAProxy on 192.0.2.10",
+                "listens :80, roundrobin",
+                "checks GET /healthz every 2s"
+            ]
+        );
+        assert_eq!(
+            g.node("server:web-02").unwrap().lines,
+            ["192.0.2.22", "Nginx :80", "gunicorn on 127.0.0.1:8000"]
+        );
+        assert_eq!(
+            g.node("db:db-01").unwrap().lines,
+            ["MariaDB on 192.0.2.30:3306", "database foobar, user foobar"]
+        );
+        assert_eq!(
+            g.subtitle,
+            "6 hosts: 1 load balancer, 3 web/app servers, 1 database, 1 name server"
+        );
+        assert_eq!(g.clusters[0].label, "DNS zone foobar.com");
+        assert_eq!(g.clusters[0].nodes, ["dns:www.foobar.com", "ns:ns1"]);
+    }
+
+    const ROUTED: &str = "
+domain: shop.example
+hosts:
+  lb-a: { address: 10.0.0.1, roles: [lb] }
+  lb-b: { address: 10.0.0.2, roles: [lb] }
+  w1: { address: 10.0.0.11, roles: [web, app] }
+  w2: { address: 10.0.0.12, roles: [web, app] }
+  api: { address: 10.0.0.13, roles: [web, app] }
+  db: { address: 10.0.0.20, roles: [db] }
+  spare: { address: 10.0.0.30 }
+load_balancer:
+  listen: [80, 8080]
+  algorithm: leastconn
+  backends: [{ role: web, weight: 50 }, { host: w2, weight: 0 }]
+  groups:
+    api: [{ host: api, weight: 10 }, w1]
+    unused: [w2]
+  routes:
+    - { path_prefix: /api/, group: api }
+    - { path_prefix: /v2/api/, group: api }
+database:
+  password: { env: P }
+  allowed_hosts: [w1, lb-a]
+";
+
+    #[test]
+    fn groups_routes_weights_and_database_clients_are_drawn() {
+        let g = build(&load(ROUTED));
+        let e = edges(&g);
+        // Both load balancers route to the default backend and to the routed group; the group
+        // without a route gets no edge and says so.
+        for lb in ["lb:lb-a", "lb:lb-b"] {
+            assert!(e.contains(&(lb, "backend:web", None)), "{e:?}");
+            assert!(e.contains(&(lb, "backend:group_api", None)));
+            assert!(!e.iter().any(|x| x.0 == lb && x.1 == "backend:group_unused"));
+        }
+        assert_eq!(
+            g.node("backend:web").unwrap().lines,
+            ["default backend", "takes the other requests", "3 servers"]
+        );
+        assert_eq!(
+            g.node("backend:group_api").unwrap().lines,
+            ["backend group_api", "takes /api/* /v2/api/*", "2 servers"]
+        );
+        assert_eq!(
+            g.node("backend:group_unused").unwrap().lines,
+            [
+                "backend group_unused",
+                "no route: takes no requests",
+                "1 server"
+            ]
+        );
+        // A host named on its own overrides the weight its role gave it.
+        assert!(e.contains(&("backend:web", "server:w1", Some("weight 50"))));
+        assert!(e.contains(&("backend:web", "server:w2", Some("weight 0: no traffic"))));
+        assert!(e.contains(&("backend:group_api", "server:api", Some("weight 10"))));
+        assert!(e.contains(&("backend:group_api", "server:w1", Some("weight 100"))));
+        let idle: Vec<_> = g.edges.iter().filter(|e| e.idle).collect();
+        assert_eq!(idle.len(), 1);
+        assert_eq!(idle[0].to, "server:w2");
+        // allowed_hosts, from the node of each host's stack.
+        let db: Vec<_> = e.iter().filter(|x| x.1 == "db:db").collect();
+        assert_eq!(
+            db,
+            [&("server:w1", "db:db", None), &("lb:lb-a", "db:db", None)]
+        );
+        let lb = g.node("lb:lb-a").unwrap();
+        assert_eq!(lb.lines[1], "listens :80 :8080, leastconn");
+        assert_eq!(
+            g.node("host:spare").unwrap().lines,
+            ["10.0.0.30", "no roles: nothing deployed"]
+        );
+    }
+
+    #[test]
+    fn every_host_has_a_node_and_every_edge_joins_two() {
+        for yaml in [ROUTED] {
+            let t = load(yaml);
+            let g = build(&t);
+            for h in &t.hosts {
+                assert!(
+                    g.nodes
+                        .iter()
+                        .any(|n| n.host.as_deref() == Some(h.name.value.as_str())),
+                    "{} has a node",
+                    h.name.value
+                );
+            }
+            for e in &g.edges {
+                assert!(g.node(&e.from).is_some() && g.node(&e.to).is_some());
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            assert!(g.nodes.iter().all(|n| seen.insert(&n.id)), "ids are unique");
+        }
+    }
+
+    #[test]
+    fn a_host_with_several_roles_has_a_node_for_each_part_and_no_loop() {
+        let g = build(&load(
+            "
+domain: one.example
+hosts:
+  solo: { address: 10.0.0.5, roles: [lb, web, app, db] }
+load_balancer:
+  listen: 8080
+database:
+  password: { env: P }
+",
+        ));
+        assert_eq!(
+            ids(&g),
+            ["lb:solo", "backend:web", "server:solo", "db:solo"]
+        );
+        assert!(g.edges.iter().all(|e| e.from != e.to));
+        assert!(
+            edges(&g).contains(&("server:solo", "db:solo", None)),
+            "{:?}",
+            edges(&g)
+        );
+    }
+}
