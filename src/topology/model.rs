@@ -322,6 +322,11 @@ pub enum Engine {
     Mariadb,
 }
 
+impl Engine {
+    pub const ALL: [(&'static str, Engine); 2] =
+        [("mariadb", Engine::Mariadb), ("mysql", Engine::Mysql)];
+}
+
 /// Where a secret comes from. Secret values never live in the model.
 #[derive(Clone, Debug)]
 pub enum SecretSource {

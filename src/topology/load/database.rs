@@ -5,6 +5,7 @@ use super::grammar::{
     ENV_NAME, INVALID_VALUE, LOCAL_PATH, printable_line, reserved_schema, reserved_user, shown,
     sql_name,
 };
+use super::keys::{DATABASE, PASSWORD};
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -19,11 +20,7 @@ fn secret(node: &Node, d: &mut Decoder) -> Option<Sp<SecretSource>> {
         );
         return None;
     }
-    let f = d.map(
-        node,
-        "database.password",
-        &["env", "file", "value", "insecure"],
-    )?;
+    let f = d.map(node, "database.password", &PASSWORD.names())?;
     let insecure = f
         .get("insecure")
         .and_then(|n| d.bool(n, "password.insecure"))
@@ -83,21 +80,7 @@ pub(super) fn database(
     domain: &Sp<String>,
     d: &mut Decoder,
 ) -> Option<Database> {
-    let f = d.map(
-        node,
-        "database",
-        &[
-            "engine",
-            "name",
-            "user",
-            "password",
-            "allowed_hosts",
-            "bind_address",
-            "port",
-            "server_id",
-            "schema",
-        ],
-    )?;
+    let f = d.map(node, "database", &DATABASE.names())?;
     let default_name =
         app.map_or_else(|| default_app_name(&domain.value), |a| a.name.value.clone());
     let default_name = default_name.replace('-', "_");
@@ -121,13 +104,7 @@ pub(super) fn database(
     Some(Database {
         engine: f
             .get("engine")
-            .and_then(|n| {
-                d.choice(
-                    n,
-                    "database.engine",
-                    &[("mysql", Engine::Mysql), ("mariadb", Engine::Mariadb)],
-                )
-            })
+            .and_then(|n| d.choice(n, "database.engine", &Engine::ALL))
             .unwrap_or(Sp::new(Engine::Mariadb, f.node.span)),
         name,
         user,

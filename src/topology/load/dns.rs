@@ -1,5 +1,6 @@
 //! The `dns` section.
 
+use super::keys::{DNS, RECORD};
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -7,7 +8,7 @@ use crate::topology::node::Node;
 use std::net::IpAddr;
 
 pub(super) fn dns(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<Dns> {
-    let f = d.map(node, "dns", &["zone", "ttl", "records"])?;
+    let f = d.map(node, "dns", &DNS.names())?;
     let zone = f
         .get("zone")
         .and_then(|n| d.name(n, "dns.zone"))
@@ -20,7 +21,7 @@ pub(super) fn dns(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<D
         .get("records")
         .map(|n| {
             d.list(n, |d, n| {
-                let r = d.map(n, "dns record", &["name", "type", "target", "ttl"])?;
+                let r = d.map(n, "dns record", &RECORD.names())?;
                 if let Some(t) = r.get("type").and_then(|n| d.name(n, "record type"))
                     && !t.eq_ignore_ascii_case("A")
                 {
