@@ -53,6 +53,10 @@ pub enum Command {
     /// Break a lock left on hosts by an apply that is gone (killed, or cut off from the hosts).
     /// Only the lock with the given ID is removed; `apply` prints the ID of a stale lock.
     ForceUnlock(ForceUnlockArgs),
+    /// Print the topology's JSON Schema (draft 2020-12) on stdout: every key with its type,
+    /// allowed values, default and description, for editors (yaml-language-server) and other
+    /// validators. The repository keeps it as schema/topology.schema.json.
+    Schema,
 }
 
 #[derive(Debug, Args)]

@@ -60,5 +60,6 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Apply(args) => commands::apply::run(&args),
         cli::Command::ForceUnlock(args) => commands::force_unlock::run(&args),
         cli::Command::Verify(args) => commands::verify::run(&args),
+        cli::Command::Schema => commands::schema::run(),
     }
 }

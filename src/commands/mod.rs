@@ -6,6 +6,7 @@ pub mod lab;
 mod locks;
 pub mod plan;
 pub mod render;
+pub mod schema;
 pub mod validate;
 pub mod verify;
 

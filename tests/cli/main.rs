@@ -10,4 +10,5 @@ mod input;
 mod property;
 mod render;
 mod render_out;
+mod schema;
 mod validate;
