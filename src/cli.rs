@@ -85,6 +85,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout, or write one page per command into --out DIR.
     Man(ManArgs),
+    /// Print the topology's JSON Schema (draft 2020-12) on stdout: every key with its type,
+    /// allowed values, default and description, for editors (yaml-language-server) and other
+    /// validators. The repository keeps it as schema/topology.schema.json.
+    Schema,
 }
 
 /// The starter's file name, in the folder `init` writes into.

@@ -71,5 +71,6 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Completions(args) => commands::completions::run(&args),
         cli::Command::Man(args) => commands::man::run(&args),
         cli::Command::Graph(args) => commands::graph::run(&args),
+        cli::Command::Schema => commands::schema::run(),
     }
 }

@@ -10,6 +10,7 @@ mod locks;
 pub mod man;
 pub mod plan;
 pub mod render;
+pub mod schema;
 pub mod validate;
 pub mod verify;
 

@@ -370,7 +370,7 @@ pub enum Engine {
 
 impl Engine {
     pub const ALL: [(&'static str, Engine); 2] =
-        [("mysql", Engine::Mysql), ("mariadb", Engine::Mariadb)];
+        [("mariadb", Engine::Mariadb), ("mysql", Engine::Mysql)];
 }
 
 /// Where a secret comes from. Secret values never live in the model.

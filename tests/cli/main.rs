@@ -15,4 +15,5 @@ mod output;
 mod property;
 mod render;
 mod render_out;
+mod schema;
 mod validate;

@@ -12,7 +12,8 @@
 //! bootstrap SQL have as many lines as with plain values), no file holds a control character, the
 //! unit's `ExecStart=` is the command on one line, app.env and the php-fpm pool read each
 //! environment value back as written, and an inline password reads back from app.env, the pool
-//! and the SQL.
+//! and the SQL. It also validates against the topology's JSON Schema: the schema never refuses
+//! what `validate` accepts.
 //!
 //! A failure prints the generated topology as YAML; `PROPTEST_CASES=2000` runs a longer search.
 
@@ -704,6 +705,7 @@ fn property(
     case: Case,
     dir: &Path,
     tera: &tera::Tera,
+    schema: &jsonschema::Validator,
     accepted: &AtomicUsize,
 ) -> Result<(), TestCaseError> {
     let text = case.yaml();
@@ -721,6 +723,20 @@ fn property(
         return Ok(());
     }
     accepted.fetch_add(1, Ordering::Relaxed);
+    let doc: serde_json::Value = serde_saphyr::from_str(&text).map_err(|e| {
+        fail(format!(
+            "validate accepts it but it does not read as JSON: {e}"
+        ))
+    })?;
+    let refusals: Vec<String> = schema
+        .iter_errors(&doc)
+        .map(|e| format!("at {}: {e}", e.instance_path()))
+        .collect();
+    prop_assert!(
+        refusals.is_empty(),
+        "validate accepts it but the JSON Schema refuses it:\n{}",
+        refusals.join("\n")
+    );
     let (desired, zone) = rendered(&loaded, tera)?;
     let outcomes = check_configs::run(&desired, zone.as_ref())
         .map_err(|e| fail(format!("the checkers could not run: {e}")))?;
@@ -1037,6 +1053,7 @@ fn accepted_topologies_render_and_pass_their_checkers() {
     )
     .unwrap();
     let tera = render::templates::load(None).unwrap();
+    let schema = jsonschema::draft202012::new(&topology::schema::json()).unwrap();
     let accepted = AtomicUsize::new(0);
     let config = ProptestConfig {
         // PROPTEST_CASES runs more (or fewer).
@@ -1050,7 +1067,7 @@ fn accepted_topologies_render_and_pass_their_checkers() {
     };
     let mut runner = TestRunner::new(config);
     let result = runner.run(&cases(), |case| {
-        property(case, dir.path(), &tera, &accepted)
+        property(case, dir.path(), &tera, &schema, &accepted)
     });
     match result {
         Ok(()) => {}

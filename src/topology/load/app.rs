@@ -1,10 +1,11 @@
 //! The `app` section, its listen address, its packages and its default name.
 
+use super::grammar;
 use super::grammar::{
     APP_SOCKET, APP_USER, COMMAND, INVALID_VALUE, LOCAL_PATH, PHP_VERSION, PYTHON_ENTRY,
-    RELEASE_PATH, env_name, printable_line, shown,
+    RELEASE_PATH, env_name, host_name, printable_line, shown,
 };
-use super::hosts::valid_hostname;
+use super::keys::APP;
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -86,29 +87,12 @@ fn listen(node: &Node, d: &mut Decoder) -> Option<Sp<Listen>> {
 }
 
 pub(super) fn app(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<App> {
-    let f = d.map(
-        node,
-        "app",
-        &[
-            "name",
-            "kind",
-            "listen",
-            "workers",
-            "module",
-            "command",
-            "script",
-            "php_version",
-            "environment",
-            "source",
-            "user",
-            "packages",
-        ],
-    )?;
+    let f = d.map(node, "app", &APP.names())?;
     let name = f
         .get("name")
         .and_then(|n| d.name(n, "app.name"))
         .unwrap_or_else(|| Sp::new(default_app_name(&domain.value), domain.span));
-    if !valid_hostname(&name.value) {
+    if !host_name(&name.value) {
         d.push(
             Problem::error(
                 "topology::invalid-name",
@@ -181,7 +165,7 @@ pub(super) fn app(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<A
             .and_then(|n| LOCAL_PATH.read(n, "app.source", d)),
         packages: f
             .get("packages")
-            .map(|n| d.list(n, |d, n| package_name(n, d)))
+            .map(|n| d.list(n, |d, n| package(n, d)))
             .unwrap_or_default(),
         user: user.unwrap_or_else(|| name.clone()),
         name,
@@ -241,7 +225,7 @@ fn environment(node: &Node, d: &mut Decoder) -> Vec<(Sp<String>, Sp<String>)> {
 /// Without `app.user` the application runs as `app.name`, which must then be a user name too.
 fn check_default_user(name: &Sp<String>, d: &mut Decoder) {
     // An invalid app.name is reported on its own.
-    if !valid_hostname(&name.value) {
+    if !host_name(&name.value) {
         return;
     }
     let Err(reason) = (APP_USER.check)(&name.value) else {
@@ -265,13 +249,9 @@ fn check_default_user(name: &Sp<String>, d: &mut Decoder) {
 }
 
 /// A Debian package name.
-fn package_name(node: &Node, d: &mut Decoder) -> Option<Sp<String>> {
+fn package(node: &Node, d: &mut Decoder) -> Option<Sp<String>> {
     let s = d.name(node, "package")?;
-    let ok = s.len() >= 2
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
-    if !ok {
+    if !grammar::package_name(&s) {
         d.push(
             Problem::error(
                 "topology::invalid-name",

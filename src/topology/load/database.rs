@@ -2,6 +2,7 @@
 
 use super::app::default_app_name;
 use super::grammar::{INVALID_VALUE, LOCAL_PATH, reserved_schema, reserved_user, shown, sql_name};
+use super::keys::{DATABASE, PASSWORD};
 use super::secret::secret;
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
@@ -14,28 +15,14 @@ pub(super) fn database(
     domain: &Sp<String>,
     d: &mut Decoder,
 ) -> Option<Database> {
-    let f = d.map(
-        node,
-        "database",
-        &[
-            "engine",
-            "name",
-            "user",
-            "password",
-            "allowed_hosts",
-            "bind_address",
-            "port",
-            "server_id",
-            "schema",
-        ],
-    )?;
+    let f = d.map(node, "database", &DATABASE.names())?;
     let default_name =
         app.map_or_else(|| default_app_name(&domain.value), |a| a.name.value.clone());
     let default_name = default_name.replace('-', "_");
     let name = sql_ident(f.get("name"), "name", 64, &default_name, f.node.span, d);
     let user = sql_ident(f.get("user"), "user", 32, &default_name, f.node.span, d);
     let password = match f.get("password") {
-        Some(n) => secret(n, "database.password", "FOOBAR_DB_PASSWORD", d)?,
+        Some(n) => secret(n, &PASSWORD, "FOOBAR_DB_PASSWORD", d)?,
         None => {
             d.push(
                 Problem::error(

@@ -1,5 +1,6 @@
 //! The `dns` section.
 
+use super::keys::{DNS, RECORD};
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -7,13 +8,7 @@ use crate::topology::node::Node;
 use std::net::IpAddr;
 
 pub(super) fn dns(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<Dns> {
-    let f = d.map(
-        node,
-        "dns",
-        &[
-            "zone", "ttl", "records", "provider", "server", "key", "prune",
-        ],
-    )?;
+    let f = d.map(node, "dns", &DNS.names())?;
     let zone = f
         .get("zone")
         .and_then(|n| d.name(n, "dns.zone"))
@@ -26,7 +21,7 @@ pub(super) fn dns(node: &Node, domain: &Sp<String>, d: &mut Decoder) -> Option<D
         .get("records")
         .map(|n| {
             d.list(n, |d, n| {
-                let r = d.map(n, "dns record", &["name", "type", "target", "ttl"])?;
+                let r = d.map(n, "dns record", &RECORD.names())?;
                 if let Some(t) = r.get("type").and_then(|n| d.name(n, "record type"))
                     && !t.eq_ignore_ascii_case("A")
                 {
@@ -118,7 +113,7 @@ fn server(node: &Node, d: &mut Decoder) -> Option<Sp<String>> {
 }
 
 fn key(node: &Node, d: &mut Decoder) -> Option<TsigKey> {
-    let f = d.map(node, "dns.key", &["name", "algorithm", "secret"])?;
+    let f = d.map(node, "dns.key", &super::keys::KEY.names())?;
     let Some((name, secret)) = f.get("name").zip(f.get("secret")) else {
         d.push(
             Problem::error(
@@ -132,7 +127,7 @@ fn key(node: &Node, d: &mut Decoder) -> Option<TsigKey> {
         return None;
     };
     let name = d.name(name, "dns.key.name")?;
-    let secret = super::secret::secret(secret, "dns.key.secret", "FOOBAR_TSIG_SECRET", d)?;
+    let secret = super::secret::secret(secret, &super::keys::TSIG_SECRET, "FOOBAR_TSIG_SECRET", d)?;
     let algorithm = f
         .get("algorithm")
         .and_then(|n| d.choice(n, "dns.key.algorithm", &TsigAlgorithm::ALL))

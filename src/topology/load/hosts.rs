@@ -1,6 +1,7 @@
 //! The `hosts` and `ssh` sections.
 
-use super::grammar::{SSH_FILE, SSH_USER, shown};
+use super::grammar::{SSH_FILE, SSH_USER, host_name, shown};
+use super::keys::{HOST, HOST_SSH, SSH};
 use crate::diagnostic::{Problem, Span};
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -14,7 +15,7 @@ pub(super) fn hosts(node: &Node, d: &mut Decoder) -> Vec<Host> {
     let mut out = Vec::new();
     for (name, key, value) in map.entries() {
         let what = format!("host `{}`", shown(name));
-        if !valid_hostname(name) {
+        if !host_name(name) {
             d.push(
                 Problem::error(
                     "topology::invalid-name",
@@ -27,7 +28,7 @@ pub(super) fn hosts(node: &Node, d: &mut Decoder) -> Vec<Host> {
                 ),
             );
         }
-        let Some(f) = d.map(value, &what, &["address", "roles", "ssh"]) else {
+        let Some(f) = d.map(value, &what, &HOST.names()) else {
             continue;
         };
         // A host whose address is wrong stays in the list (with an unspecified address that no
@@ -70,7 +71,7 @@ pub(super) fn hosts(node: &Node, d: &mut Decoder) -> Vec<Host> {
         let (mut ssh_user, mut ssh_port) = (None, None);
         if let Some(s) = f
             .get("ssh")
-            .and_then(|n| d.map(n, &format!("{what} ssh"), &["user", "port"]))
+            .and_then(|n| d.map(n, &format!("{what} ssh"), &HOST_SSH.names()))
         {
             ssh_user = s.get("user").and_then(|n| SSH_USER.read(n, "ssh user", d));
             ssh_port = s.get("port").and_then(|n| d.port(n, "ssh port"));
@@ -86,14 +87,6 @@ pub(super) fn hosts(node: &Node, d: &mut Decoder) -> Vec<Host> {
     out
 }
 
-pub(super) fn valid_hostname(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
 pub(super) fn ssh(node: Option<&Node>, root: Span, d: &mut Decoder) -> SshSettings {
     let mut s = SshSettings {
         user: Sp::new("root".into(), root),
@@ -103,20 +96,7 @@ pub(super) fn ssh(node: Option<&Node>, root: Span, d: &mut Decoder) -> SshSettin
         become_: false,
         jump: None,
     };
-    let Some(f) = node.and_then(|n| {
-        d.map(
-            n,
-            "ssh",
-            &[
-                "user",
-                "port",
-                "identity_file",
-                "known_hosts",
-                "become",
-                "jump",
-            ],
-        )
-    }) else {
+    let Some(f) = node.and_then(|n| d.map(n, "ssh", &SSH.names())) else {
         return s;
     };
     if let Some(u) = f.get("user").and_then(|n| SSH_USER.read(n, "ssh.user", d)) {

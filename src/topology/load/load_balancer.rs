@@ -1,6 +1,7 @@
 //! The `load_balancer` section and the backend entries it names.
 
 use super::grammar::{GROUP_NAME, STATS_SOCKET, URL_PATH, shown};
+use super::keys::{BACKEND, HEALTH_CHECK, LOAD_BALANCER, ROUTE, TIMEOUTS};
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -15,7 +16,7 @@ fn server_ref(node: &Node, what: &str, d: &mut Decoder) -> Option<ServerRef> {
             weight: None,
         });
     }
-    let f = d.map(node, what, &["host", "role", "weight"])?;
+    let f = d.map(node, what, &BACKEND.names())?;
     let weight = f.get("weight").and_then(|n| d.u32(n, "weight", 0, 256));
     let selector = match (f.get("host"), f.get("role")) {
         (Some(h), None) => ServerSelector::Host(d.name(h, "backend host")?),
@@ -40,21 +41,7 @@ pub(super) fn load_balancer(
     health_default: &Sp<String>,
     d: &mut Decoder,
 ) -> Option<LoadBalancer> {
-    let f = d.map(
-        node,
-        "load_balancer",
-        &[
-            "listen",
-            "algorithm",
-            "health_check",
-            "backends",
-            "groups",
-            "routes",
-            "timeouts",
-            "retries",
-            "stats_socket",
-        ],
-    )?;
+    let f = d.map(node, "load_balancer", &LOAD_BALANCER.names())?;
     let mut listen = f
         .get("listen")
         .map(|n| d.list(n, |d, n| d.port(n, "load_balancer.listen")))
@@ -72,13 +59,10 @@ pub(super) fn load_balancer(
         rise: 2,
         fall: 3,
     };
-    if let Some(h) = f.get("health_check").and_then(|n| {
-        d.map(
-            n,
-            "load_balancer.health_check",
-            &["path", "interval", "rise", "fall"],
-        )
-    }) {
+    if let Some(h) = f
+        .get("health_check")
+        .and_then(|n| d.map(n, "load_balancer.health_check", &HEALTH_CHECK.names()))
+    {
         if let Some(p) = h
             .get("path")
             .and_then(|n| URL_PATH.read(n, "health_check.path", d))
@@ -138,7 +122,7 @@ pub(super) fn load_balancer(
         .get("routes")
         .map(|n| {
             d.list(n, |d, n| {
-                let r = d.map(n, "load_balancer.routes entry", &["path_prefix", "group"])?;
+                let r = d.map(n, "load_balancer.routes entry", &ROUTE.names())?;
                 let Some((p, g)) = r.get("path_prefix").zip(r.get("group")) else {
                     d.push(
                         Problem::error(
@@ -160,13 +144,10 @@ pub(super) fn load_balancer(
     // A LAN connect answers in milliseconds: a server that does not within 1 s is dead, and the
     // request goes to another (redispatch) instead of hanging.
     let (mut connect, mut client, mut server) = (1_000, 30_000, 30_000);
-    if let Some(t) = f.get("timeouts").and_then(|n| {
-        d.map(
-            n,
-            "load_balancer.timeouts",
-            &["connect", "client", "server"],
-        )
-    }) {
+    if let Some(t) = f
+        .get("timeouts")
+        .and_then(|n| d.map(n, "load_balancer.timeouts", &TIMEOUTS.names()))
+    {
         for (key, slot) in [
             ("connect", &mut connect),
             ("client", &mut client),

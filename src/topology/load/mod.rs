@@ -8,8 +8,9 @@
 mod app;
 mod database;
 mod dns;
-pub(crate) mod grammar;
+pub mod grammar;
 mod hosts;
+pub mod keys;
 mod load_balancer;
 mod secret;
 mod web;
@@ -25,17 +26,6 @@ use hosts::{hosts, ssh};
 use load_balancer::load_balancer;
 use web::web;
 
-const TOP: &[&str] = &[
-    "domain",
-    "ssh",
-    "hosts",
-    "load_balancer",
-    "web",
-    "app",
-    "database",
-    "dns",
-];
-
 /// Decodes the root node. `None` when the file is too broken to say anything more about it.
 pub fn decode(root: &Node, d: &mut Decoder) -> Option<Topology> {
     if matches!(root.value, Value::Null) {
@@ -46,7 +36,7 @@ pub fn decode(root: &Node, d: &mut Decoder) -> Option<Topology> {
         );
         return None;
     }
-    let top = d.map(root, "the topology", TOP)?;
+    let top = d.map(root, "the topology", &keys::TOPOLOGY.names())?;
     let domain = match top.get("domain") {
         Some(n) => d.name(n, "domain")?,
         None => {

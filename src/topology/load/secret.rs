@@ -1,19 +1,21 @@
 //! Where a secret comes from: the environment, a file, or (for a throwaway lab) the topology.
 
 use super::grammar::{ENV_NAME, INVALID_VALUE, LOCAL_PATH, printable_line};
+use super::keys::Section;
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
 use crate::topology::node::{Node, Value};
 
-/// Reads a secret's source at `what` (e.g. `database.password`); `var` is the variable the help
-/// suggests.
+/// Reads a secret's source at `section` (`database.password`, `dns.key.secret`); `var` is the
+/// variable the help suggests.
 pub(super) fn secret(
     node: &Node,
-    what: &str,
+    section: &Section,
     var: &str,
     d: &mut Decoder,
 ) -> Option<Sp<SecretSource>> {
+    let what = section.name;
     let key = what.rsplit('.').next().unwrap_or(what);
     let file = var
         .trim_start_matches("FOOBAR_")
@@ -27,7 +29,7 @@ pub(super) fn secret(
         );
         return None;
     }
-    let f = d.map(node, what, &["env", "file", "value", "insecure"])?;
+    let f = d.map(node, what, &section.names())?;
     let insecure = f
         .get("insecure")
         .and_then(|n| d.bool(n, &format!("{what}.insecure")))

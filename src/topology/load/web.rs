@@ -1,6 +1,7 @@
 //! The `web` section.
 
 use super::grammar::{ABS_PATH, INVALID_VALUE, URL_PATH};
+use super::keys::WEB;
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -12,17 +13,7 @@ pub(super) fn web(
     app_name: &str,
     d: &mut Decoder,
 ) -> Option<Web> {
-    let f = d.map(
-        node,
-        "web",
-        &[
-            "server_names",
-            "listen",
-            "document_root",
-            "static_locations",
-            "health_path",
-        ],
-    )?;
+    let f = d.map(node, "web", &WEB.names())?;
     let mut server_names = f
         .get("server_names")
         .map(|n| d.list(n, |d, n| d.name(n, "web.server_names entry")))

@@ -2,7 +2,7 @@
 //! environment values (`app.env`, php-fpm's `env[...]`).
 
 use super::paths::{abs_path, host_path_char, release_path};
-use super::{Grammar, INVALID_VALUE, named, only};
+use super::{Grammar, INVALID_VALUE, TextSchema, named, only};
 
 /// `app.command`, rendered as `ExecStart=` (with `./` resolved against the release directory
 /// and `%` written `%%`).
@@ -15,6 +15,18 @@ pub const COMMAND: Grammar = Grammar {
            unit's environment (which holds the database password) into the command line, so \
            the program reads LISTEN and the other variables from its environment itself",
     check: command_line,
+    // What a pattern can say: no control character, `\` or `$`, no systemd prefix first.
+    schema: TextSchema {
+        pattern: Some(r"^[^\u0000-\u001F\u007F-\u009F\\$@:+!-][^\u0000-\u001F\u007F-\u009F\\$]*$"),
+        ..TextSchema::TEXT
+    },
+};
+
+/// An environment value or an inline password: one line of printable text, possibly empty.
+pub const ENV_VALUE: TextSchema = TextSchema {
+    pattern: Some(r"^[^\u0000-\u001F\u007F-\u009F]*$"),
+    min_length: 0,
+    ..TextSchema::TEXT
 };
 
 fn command_line(s: &str) -> Result<(), String> {

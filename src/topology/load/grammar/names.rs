@@ -1,7 +1,89 @@
-//! Names: system and login users, the gunicorn entry point, the PHP version, backend groups,
-//! environment variables, SQL names and DNS names.
+//! Names: host names, system and login users, the gunicorn entry point, the PHP version,
+//! backend groups, environment variables, Debian packages, SQL names, DNS names and the jump host.
 
-use super::{Grammar, INVALID_NAME, INVALID_VALUE, only};
+use super::{Grammar, INVALID_NAME, INVALID_VALUE, TextSchema, only};
+
+/// A name JSON Schema holds to `pattern`, of at most `max` characters.
+const fn name(pattern: &'static str, max: Option<u32>) -> TextSchema {
+    TextSchema {
+        pattern: Some(pattern),
+        max_length: max,
+        ..TextSchema::TEXT
+    }
+}
+
+/// A pattern: one DNS label (letters, digits, `-`, `_`; at most 63; no `-` first or last).
+macro_rules! dns_label {
+    () => {
+        r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+    };
+}
+
+/// A pattern: a DNS name's labels after the first, and its optional trailing dot.
+macro_rules! dns_rest {
+    () => {
+        concat!(r"(\.", dns_label!(), r")*\.?")
+    };
+}
+
+/// A host name (it becomes the machine's hostname), also the grammar of `app.name`.
+pub const HOST_NAME: TextSchema = name(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$", Some(63));
+
+/// Letters, digits and `-`, at most 63 characters, no `-` first or last.
+pub fn host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// A Debian package name.
+pub const PACKAGE: TextSchema = name(r"^[a-z0-9][a-z0-9+.-]+$", None);
+
+/// Lower-case letters, digits and `+ - .`, at least two, starting with a letter or digit.
+pub fn package_name(s: &str) -> bool {
+    s.len() >= 2
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b))
+}
+
+/// `database.name`: a plain SQL name of at most 64, none of the server's own schemas.
+pub const SQL_DATABASE: TextSchema = TextSchema {
+    not_pattern: Some(
+        "^([Mm][Yy][Ss][Qq][Ll]|[Ii][Nn][Ff][Oo][Rr][Mm][Aa][Tt][Ii][Oo][Nn]_[Ss][Cc][Hh][Ee][Mm][Aa]\
+         |[Pp][Ee][Rr][Ff][Oo][Rr][Mm][Aa][Nn][Cc][Ee]_[Ss][Cc][Hh][Ee][Mm][Aa]|[Ss][Yy][Ss])$",
+    ),
+    ..name("^[A-Za-z0-9_]+$", Some(64))
+};
+
+/// `database.user`: a plain SQL name of at most 32, none of the server's own accounts.
+pub const SQL_USER: TextSchema = TextSchema {
+    not_pattern: Some("^([Rr][Oo][Oo][Tt]|[Mm][Yy][Ss][Qq][Ll])$"),
+    ..name("^[A-Za-z0-9_]+$", Some(32))
+};
+
+/// `domain`: a DNS name without wildcard (253 characters and a trailing dot).
+pub const DNS_NAME: TextSchema = name(concat!("^", dns_label!(), dns_rest!(), "$"), Some(254));
+
+/// `web.server_names`: a DNS name whose first label may be `*`.
+pub const SERVER_NAME: TextSchema = name(
+    concat!(r"^(\*\.)?", dns_label!(), dns_rest!(), "$"),
+    Some(254),
+);
+
+/// `dns.records[].name`: `@`, `*`, or a DNS name whose first label may be `*`.
+pub const RECORD_NAME: TextSchema = name(
+    concat!(r"^(@|\*|(\*\.)?", dns_label!(), dns_rest!(), ")$"),
+    Some(254),
+);
+
+/// `dns.zone`: a DNS name without wildcard of at most 242 characters (and a trailing dot).
+pub const ZONE: TextSchema = name(concat!("^", dns_label!(), dns_rest!(), "$"), Some(243));
+
+/// `ssh.jump`, `[user@]host[:port]`: only the characters `JumpHost::parse` can take.
+pub const JUMP: TextSchema = name(r"^[A-Za-z0-9_.@:\[\]-]+$", None);
 
 /// The user the application runs as (`User=`, `Group=`, php-fpm's `user`, `useradd`). systemd's
 /// strict rule takes at most 31 characters.
@@ -12,6 +94,10 @@ pub const APP_USER: Grammar = Grammar {
            with a letter or '_' (e.g. foobar); an unprivileged user, never root (leave app.user \
            out to run as app.name)",
     check: app_user,
+    schema: TextSchema {
+        not_pattern: Some("^root$"),
+        ..name("^[a-z_][a-z0-9_-]*$", Some(31))
+    },
 };
 
 /// The remote login (`ssh -l`): no shell or ssh token syntax, no leading `-`.
@@ -21,6 +107,7 @@ pub const SSH_USER: Grammar = Grammar {
     help: "letters, digits and . _ - @, at most 64 characters, starting with a letter, a digit \
            or '_' (e.g. deploy)",
     check: ssh_user,
+    schema: name("^[A-Za-z0-9_][A-Za-z0-9._@-]*$", Some(64)),
 };
 
 /// gunicorn's WSGI entry point: a dotted module path and an optional `:callable`.
@@ -30,6 +117,10 @@ pub const PYTHON_ENTRY: Grammar = Grammar {
     help: "write it like app:application or mysite.wsgi:application: Python names separated by \
            '.', optionally ':' and the name of the callable",
     check: python_entry,
+    schema: name(
+        r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?$",
+        None,
+    ),
 };
 
 /// `phpX.Y-fpm`, `/etc/php/X.Y/`: two numbers.
@@ -38,6 +129,7 @@ pub const PHP_VERSION: Grammar = Grammar {
     kind: "a PHP version",
     help: "write MAJOR.MINOR, e.g. 8.2",
     check: php_version,
+    schema: name(r"^[0-9]{1,2}\.[0-9]{1,2}$", None),
 };
 
 /// A backend group, rendered as the HAProxy backend `group_NAME`.
@@ -53,6 +145,7 @@ pub const GROUP_NAME: Grammar = Grammar {
             "a group name",
         ),
     },
+    schema: name("^[A-Za-z0-9._-]+$", None),
 };
 
 /// An environment variable's name.
@@ -61,6 +154,7 @@ pub const ENV_NAME: Grammar = Grammar {
     kind: "an environment variable name",
     help: "letters, digits and '_', not starting with a digit (e.g. FOOBAR_DB_PASSWORD)",
     check: env_name,
+    schema: name("^[A-Za-z_][A-Za-z0-9_]*$", None),
 };
 
 fn app_user(s: &str) -> Result<(), String> {

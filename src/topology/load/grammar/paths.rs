@@ -1,12 +1,37 @@
 //! URL paths (Nginx `location`, HAProxy `path_beg` and `http-check ... uri`), absolute paths on a
 //! host (Nginx `root`, sockets), paths inside the release, and local paths.
 
-use super::{Grammar, INVALID_VALUE, named, only};
+use super::{Grammar, INVALID_VALUE, TextSchema, named, only};
 
 /// The longest URL path, absolute path or path inside the release a configuration holds. Nginx
 /// reads a word of at most 4095 bytes (`too long parameter`), and a release path is written after
 /// `/srv/APP/current/` (at most 77 characters).
 const MAX_PATH: usize = 4000;
+
+/// A pattern: a name inside the release (letters, digits, `.`, `_`, `-`), neither `.` nor `..`.
+macro_rules! release_name {
+    () => {
+        r"(\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*|\.{3,}[A-Za-z0-9._-]*)"
+    };
+}
+
+/// A socket's path, as a pattern: names after single `/`, no trailing `/`.
+macro_rules! socket_path {
+    () => {
+        concat!("(/", host_path_name!(), ")+")
+    };
+}
+
+/// A host path of at most `max` characters that JSON Schema holds to `pattern`.
+const fn host_path(pattern: &'static str, max: u32) -> TextSchema {
+    TextSchema {
+        pattern: Some(pattern),
+        not_pattern: None,
+        min_length: 1,
+        max_length: Some(max),
+        scalars: false,
+    }
+}
 
 /// A URL path: `/`, then RFC 3986 path characters without those our configs read as syntax.
 pub const URL_PATH: Grammar = Grammar {
@@ -16,6 +41,10 @@ pub const URL_PATH: Grammar = Grammar {
            and %XX escapes (two hex digits), at most 4000 characters; no spaces, quotes, ';', '$', \
            '#', '?', braces or '\\'",
     check: url_path,
+    schema: host_path(
+        r"^/([A-Za-z0-9._~!&()*+,=:@/-]|%[0-9A-Fa-f]{2})*$",
+        MAX_PATH as u32,
+    ),
 };
 
 /// An absolute path on a host, such as a document root.
@@ -25,6 +54,10 @@ pub const ABS_PATH: Grammar = Grammar {
     help: "write it like /var/www/foobar: '/' then names of letters, digits and . _ - +, \
            separated by single '/', without '.' or '..', at most 4000 characters",
     check: |s| abs_path(s).and_then(|()| at_most(s, MAX_PATH)),
+    schema: host_path(
+        concat!("^/(", host_path_name!(), "(/", host_path_name!(), ")*/?)?$"),
+        MAX_PATH as u32,
+    ),
 };
 
 /// The application server's socket (`app.listen: unix:PATH`): Nginx takes at most 107 bytes.
@@ -34,6 +67,7 @@ pub const APP_SOCKET: Grammar = Grammar {
     help: "write it like /run/foobar/app.sock: an absolute path of letters, digits and . _ - +, \
            at most 107 characters",
     check: |s| socket(s, 107),
+    schema: host_path(concat!("^", socket_path!(), "$"), 107),
 };
 
 /// HAProxy's admin socket: HAProxy takes at most 97 bytes.
@@ -43,6 +77,7 @@ pub const STATS_SOCKET: Grammar = Grammar {
     help: "write it like /run/haproxy/admin.sock: an absolute path of letters, digits and . _ - +, \
            at most 97 characters (HAProxy's limit)",
     check: |s| socket(s, 97),
+    schema: host_path(concat!("^", socket_path!(), "$"), 97),
 };
 
 /// A file inside the release directory, such as php-fpm's front controller.
@@ -53,6 +88,13 @@ pub const RELEASE_PATH: Grammar = Grammar {
            separated by single '/', relative to the release directory (no leading '/', no '.' \
            or '..'), at most 4000 characters",
     check: |s| release_path(s).and_then(|()| at_most(s, MAX_PATH)),
+    schema: TextSchema {
+        scalars: true,
+        ..host_path(
+            concat!("^", release_name!(), "(/", release_name!(), ")*$"),
+            MAX_PATH as u32,
+        )
+    },
 };
 
 /// A path on this machine (the application files, the schema, the password file).
@@ -61,6 +103,10 @@ pub const LOCAL_PATH: Grammar = Grammar {
     kind: "a local path",
     help: "write the path on one line, relative to the topology file's folder (or absolute)",
     check: |s| only(s, |c| !c.is_control(), "a path"),
+    schema: TextSchema {
+        pattern: Some(r"^[^\u0000-\u001F\u007F-\u009F]*$"),
+        ..TextSchema::TEXT
+    },
 };
 
 /// A key or known-hosts file for ssh, which splits such values on spaces and expands `%` and `$`.
@@ -70,6 +116,13 @@ pub const SSH_FILE: Grammar = Grammar {
     help: "write it like ~/.ssh/id_ed25519 or keys/deploy: no spaces, quotes, '#', '%', '$' or \
            '\\' (ssh reads them as separators or expands them); '~' only as a leading ~/",
     check: ssh_file,
+    // Controls, spaces (Unicode's White_Space, as `char::is_whitespace`) and ssh's tokens.
+    schema: TextSchema {
+        pattern: Some(
+            r#"^(~/)?[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"'#%$\\~]*$"#,
+        ),
+        ..TextSchema::TEXT
+    },
 };
 
 fn url_path(s: &str) -> Result<(), String> {

@@ -1,0 +1,229 @@
+//! The keys of `load_balancer`, its routes and its backend entries.
+
+use super::{Absent, Key, Rule, Section, Shape, names};
+use crate::topology::load::grammar::{GROUP_NAME, HOST_NAME, STATS_SOCKET, TextSchema, URL_PATH};
+use crate::topology::model::Algorithm;
+
+const ALGORITHMS: [&str; 3] = names(&Algorithm::ALL);
+
+/// A backend or group entry: a host's name, or a mapping.
+const ENTRY: Shape = Shape::AnyOf(&[
+    // Only a string is a name: `backends: [1234]` is refused.
+    Shape::Text(TextSchema {
+        scalars: false,
+        ..HOST_NAME
+    }),
+    Shape::Map(&BACKEND),
+]);
+
+pub const LOAD_BALANCER: Section = Section {
+    name: "load_balancer",
+    table: true,
+    rules: &[],
+    keys: &[
+        Key {
+            name: "listen",
+            shape: Shape::List {
+                item: &Shape::PORT,
+                unique: false,
+            },
+            default: Absent::Value("[80]"),
+            ty: "port or list of ports",
+            meaning: "HAProxy frontend ports.",
+        },
+        Key {
+            name: "algorithm",
+            shape: Shape::Choice(&ALGORITHMS),
+            default: Absent::Value(r#""roundrobin""#),
+            ty: "`roundrobin`, `leastconn`, `source`",
+            meaning: "HAProxy `balance`.",
+        },
+        Key {
+            name: "health_check",
+            shape: Shape::Map(&HEALTH_CHECK),
+            default: Absent::Derived("every key at its default"),
+            ty: "mapping",
+            meaning: "The HTTP health check HAProxy runs on each server.",
+        },
+        Key {
+            name: "backends",
+            shape: Shape::List {
+                item: &ENTRY,
+                unique: false,
+            },
+            default: Absent::Value(r#"[{"role": "web"}]"#),
+            ty: "list of entries",
+            meaning: "The default backend (`web`).",
+        },
+        Key {
+            name: "groups",
+            shape: Shape::Named {
+                name: GROUP_NAME.schema,
+                value: &Shape::List {
+                    item: &ENTRY,
+                    unique: false,
+                },
+            },
+            default: Absent::None,
+            ty: "mapping of name (letters, digits, `.`, `_`, `-`) to list of entries",
+            meaning: "Extra backends, rendered as `group_NAME`.",
+        },
+        Key {
+            name: "routes",
+            shape: Shape::List {
+                item: &Shape::Map(&ROUTE),
+                unique: false,
+            },
+            default: Absent::None,
+            ty: "list of `{ path_prefix, group }`",
+            meaning: "Requests whose path starts with `path_prefix` go to `group` (HAProxy \
+                      `path_beg`). Each prefix once.",
+        },
+        Key {
+            name: "timeouts",
+            shape: Shape::Map(&TIMEOUTS),
+            default: Absent::Derived("every key at its default"),
+            ty: "mapping",
+            meaning: "HAProxy's timeouts.",
+        },
+        Key {
+            name: "retries",
+            shape: Shape::Int { min: 0, max: 10 },
+            default: Absent::Value("3"),
+            ty: "0..10",
+            meaning: "HAProxy `retries`. A request is retried, on another server (`option \
+                      redispatch 1`), when the connection fails, when the server closes it \
+                      without answering, times out, or answers 502/503 — for idempotent requests \
+                      only (`GET`, `HEAD`, `OPTIONS`): others are never replayed.",
+        },
+        Key {
+            name: "stats_socket",
+            shape: Shape::Text(STATS_SOCKET.schema),
+            default: Absent::Value(r#""/run/haproxy/admin.sock""#),
+            ty: "absolute path, at most 97 characters (HAProxy's limit), not ending in `/`",
+            meaning: "Admin socket (level admin), used to drain and ready servers.",
+        },
+    ],
+};
+
+pub const HEALTH_CHECK: Section = Section {
+    name: "load_balancer.health_check",
+    table: false,
+    rules: &[],
+    keys: &[
+        Key {
+            name: "path",
+            shape: Shape::Text(URL_PATH.schema),
+            default: Absent::Derived("`web.health_path` (`/healthz`)"),
+            ty: "URL path",
+            meaning: "Path of the HTTP health check (`GET`, expects 200, `Host:` the first server \
+                      name).",
+        },
+        Key {
+            name: "interval",
+            shape: Shape::Duration { min_ms: 100 },
+            default: Absent::Value(r#""2s""#),
+            ty: "duration",
+            meaning: "Check interval, 100ms to 1 day; a shorter one is an `invalid-value` error.",
+        },
+        Key {
+            name: "rise",
+            shape: Shape::Int { min: 1, max: 100 },
+            default: Absent::Value("2"),
+            ty: "1..100",
+            meaning: "Successes before a server is up.",
+        },
+        Key {
+            name: "fall",
+            shape: Shape::Int { min: 1, max: 100 },
+            default: Absent::Value("3"),
+            ty: "1..100",
+            meaning: "Failures before a server is down.",
+        },
+    ],
+};
+
+pub const ROUTE: Section = Section {
+    name: "load_balancer.routes",
+    table: false,
+    rules: &[],
+    keys: &[
+        Key {
+            name: "path_prefix",
+            shape: Shape::Text(URL_PATH.schema),
+            default: Absent::Required,
+            ty: "URL path",
+            meaning: "The start of the paths this route takes.",
+        },
+        Key {
+            name: "group",
+            shape: Shape::Text(GROUP_NAME.schema),
+            default: Absent::Required,
+            ty: "group name",
+            meaning: "The group (of `groups`) that serves them.",
+        },
+    ],
+};
+
+pub const TIMEOUTS: Section = Section {
+    name: "load_balancer.timeouts",
+    table: false,
+    rules: &[],
+    keys: &[
+        Key {
+            name: "connect",
+            shape: Shape::Duration { min_ms: 1 },
+            default: Absent::Value(r#""1s""#),
+            ty: "duration",
+            meaning: "HAProxy `timeout connect` (1ms to 1 day; 0 is an error). On a LAN a live \
+                      server answers in milliseconds: a dead one costs this long before the \
+                      request is sent to another server.",
+        },
+        Key {
+            name: "client",
+            shape: Shape::Duration { min_ms: 1 },
+            default: Absent::Value(r#""30s""#),
+            ty: "duration",
+            meaning: "HAProxy `timeout client` (1ms to 1 day).",
+        },
+        Key {
+            name: "server",
+            shape: Shape::Duration { min_ms: 1 },
+            default: Absent::Value(r#""30s""#),
+            ty: "duration",
+            meaning: "HAProxy `timeout server` (1ms to 1 day).",
+        },
+    ],
+};
+
+/// A backend or group entry written as a mapping.
+pub const BACKEND: Section = Section {
+    name: "backend_entry",
+    table: true,
+    rules: &[Rule::ExactlyOne(&["host", "role"])],
+    keys: &[
+        Key {
+            name: "host",
+            shape: Shape::Text(HOST_NAME),
+            default: Absent::Derived("one of `host` and `role`"),
+            ty: "host name",
+            meaning: "One host; it must have the `web` role.",
+        },
+        Key {
+            name: "role",
+            shape: Shape::Choice(&["web"]),
+            default: Absent::Derived("one of `host` and `role`"),
+            ty: "`web`",
+            meaning: "Every host with the `web` role (only `web` is allowed).",
+        },
+        Key {
+            name: "weight",
+            shape: Shape::Int { min: 0, max: 256 },
+            default: Absent::Value("100"),
+            ty: "0..256",
+            meaning: "HAProxy `weight` of the server (of each server, with `role`); 0 takes it \
+                      out of the rotation. A host named on its own overrides the weight a `role` \
+                      entry gave it.",
+        },
+    ],
+};
