@@ -208,6 +208,9 @@ pub struct Zone {
     pub registry: String,
 }
 
+/// The TSIG key file the zone's own server includes.
+pub const TSIG_KEY_FILE: &str = "/etc/bind/foobar-infra.key";
+
 /// The zone's primary server: a topology host, or an address the topology names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ZoneServer {

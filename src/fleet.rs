@@ -56,6 +56,7 @@ pub fn prepare(
                 "the TSIG key's secret",
                 "dns.key.secret",
             )?;
+            let secret = Secret::new(secret.expose().trim());
             // Checked before anything is rendered with it: the key file quotes it.
             crate::dns::key_bytes(&secret).map_err(|why| Error::SecretUnset {
                 what: format!(
@@ -260,22 +261,30 @@ fn zone_resource(
     match zone {
         Ok(facts) => Ok(Some(plan::zone_plan(z, Some(facts), &label))),
         Err(e) => {
-            let sets_up = server
+            let server_plan = server
                 .host
                 .as_ref()
                 .and_then(|h| hosts.iter().find(|r| r.owner.host() == Some(h.as_str())));
-            let changes_dns = sets_up.is_some_and(|r| {
-                r.changes.iter().any(|c| match c {
-                    plan::Change::Package { name } => name == "bind9",
-                    plan::Change::File { path, .. } => {
-                        path.starts_with("/etc/bind/") || path.starts_with("/var/lib/bind/")
-                    }
-                    plan::Change::Service { name, .. } => name == "named.service",
-                    _ => false,
-                })
+            let has = |f: &dyn Fn(&plan::Change) -> bool| {
+                server_plan.is_some_and(|r| r.changes.iter().any(f))
+            };
+            // This run installs or starts named there, or gives it the topology's key.
+            let starts = has(&|c| match c {
+                plan::Change::Package { name } => name == "bind9",
+                plan::Change::Service { name, action, .. } => {
+                    name == "named.service" && *action == plan::ServiceAction::Start
+                }
+                _ => false,
             });
-            if (e.is_unreachable() && server.host.is_some()) || changes_dns {
-                Ok(Some(plan::zone_plan(z, None, &label)))
+            let rekeys = has(
+                &|c| matches!(c, plan::Change::File { path, .. } if path == crate::desired::TSIG_KEY_FILE),
+            );
+            if (e.is_unreachable() && starts) || (e.is_key_mismatch() && rekeys) {
+                let mut r = plan::zone_plan(z, None, &label);
+                r.note = Some(format!(
+                    "{label} cannot be read before this apply sets it up ({e}): the records are planned as if the zone were empty; at the update they are read again, and the update is refused if they hold anything this plan does not show"
+                ));
+                Ok(Some(r))
             } else {
                 Err(e.clone().into())
             }

@@ -68,10 +68,11 @@ impl<'a> HostRun<'a> {
 
     /// Step output with the database password (if any) blanked: mysql may quote a statement.
     pub fn redact(&self, text: String) -> String {
-        match &self.run.db_password {
-            Some(p) if !p.expose().is_empty() => text.replace(p.expose(), crate::secret::REDACTED),
-            _ => text,
-        }
+        [self.run.db_password, self.run.tsig]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.expose().is_empty())
+            .fold(text, |t, s| t.replace(s.expose(), crate::secret::REDACTED))
     }
 
     /// Runs a script; its standard output when it succeeds.

@@ -80,6 +80,8 @@ pub struct Run<'a> {
     pub remotes: &'a BTreeMap<String, Arc<dyn Remote>>,
     /// Blanked out of any output a step reports.
     pub db_password: Option<&'a Secret>,
+    /// The TSIG key's secret: blanked out too (named-checkconf quotes what it rejects).
+    pub tsig: Option<&'a Secret>,
     pub forks: usize,
     /// Serving hosts changed at once after the canary (a rolling change).
     pub batch: usize,

@@ -40,9 +40,19 @@ pub async fn apply(run: &Run<'_>, r: &ResourcePlan) -> (Outcome, Vec<String>) {
     };
     say("reading the zone");
     let names = crate::dns::names(zone);
-    let before = match authority.observe(&names).await {
-        Ok(f) => f,
-        Err(e) => return (failed("read zone", e.to_string()), Vec::new()),
+    // A server this run just set up may take a moment to load the zone: it is given a few
+    // seconds before its silence counts.
+    let patience = if r.note.is_some() { 20 } else { 1 };
+    let mut attempt = 0;
+    let before = loop {
+        attempt += 1;
+        match authority.observe(&names).await {
+            Ok(f) => break f,
+            Err(e) if attempt >= patience => {
+                return (failed("read zone", e.to_string()), Vec::new());
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+        }
     };
     let planned = |changes: &[Change]| -> Vec<RecordChange> {
         changes
@@ -53,10 +63,27 @@ pub async fn apply(run: &Run<'_>, r: &ResourcePlan) -> (Outcome, Vec<String>) {
             })
             .collect()
     };
-    // A plan made while the server did not answer saw nothing to hold the zone to: its changes
-    // are computed now, from what the server holds.
+    // A plan made while the server could not be read saw nothing to hold the zone to: its
+    // changes are computed now, from what the server holds, and must be among those it showed
+    // (nothing it did not show is overwritten or deleted).
     let changes = if r.note.is_some() {
-        planned(&record_changes(zone, &before))
+        let shown = planned(&r.changes);
+        let now = planned(&record_changes(zone, &before));
+        if let Some((n, from, _)) = now.iter().find(|(n, from, to)| {
+            from.is_some() || !shown.iter().any(|(m, _, t)| m == n && t == to)
+        }) {
+            return (
+                failed(
+                    "read zone",
+                    format!(
+                        "{n} holds {} now, which the plan did not show (it could not read the zone): plan again",
+                        show(from)
+                    ),
+                ),
+                Vec::new(),
+            );
+        }
+        now
     } else {
         planned(&r.changes)
     };

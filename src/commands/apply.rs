@@ -316,6 +316,7 @@ fn locked_run(
         desired: &p.desired,
         remotes: &remotes,
         db_password: p.db_password.as_ref(),
+        tsig: p.tsig.as_ref(),
         forks: args.forks,
         batch: args.batch as usize,
         drain_timeout: args.drain_timeout,
@@ -327,7 +328,11 @@ fn locked_run(
         authority: zone.server.map(|s| s as &dyn crate::dns::Authority),
     };
     let reports: Vec<HostReport> = rt.block_on(apply::apply(&run, &plan.resources));
-    print_report(&reports, json);
+    print_report(
+        &reports,
+        json,
+        p.desired.dns.as_ref().map(|z| z.zone.as_str()),
+    );
     let failed = reports
         .iter()
         .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }));
@@ -344,7 +349,8 @@ fn locked_run(
     )
 }
 
-fn print_report(reports: &[HostReport], json: bool) {
+/// The report of a run; `zone` is the name of the zone among the reports' names, if any.
+fn print_report(reports: &[HostReport], json: bool, zone: Option<&str>) {
     if json {
         println!(
             "{}",
@@ -388,21 +394,34 @@ fn print_report(reports: &[HostReport], json: bool) {
     for r in reports {
         if let Outcome::Failed { step, error, .. } = &r.outcome {
             eprintln!(
-                "\nerror: host {} failed at {step}:\n{}",
+                "\nerror: {} {} failed at {step}:\n{}",
+                if Some(r.host.as_str()) == zone {
+                    "zone"
+                } else {
+                    "host"
+                },
                 r.host,
                 indent(error)
             );
         }
     }
+    let is_zone = |r: &&HostReport| Some(r.host.as_str()) == zone;
     let changed = reports
         .iter()
-        .filter(|r| r.outcome == Outcome::Changed)
+        .filter(|r| !is_zone(r) && r.outcome == Outcome::Changed)
         .count();
     let failed = reports
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
         .count();
-    println!("Apply finished: {changed} host(s) changed, {failed} failed.");
+    let zone_changed = reports
+        .iter()
+        .filter(is_zone)
+        .any(|r| r.outcome == Outcome::Changed);
+    println!(
+        "Apply finished: {changed} host(s){} changed, {failed} failed.",
+        if zone_changed { " and 1 zone" } else { "" }
+    );
 }
 
 fn indent(s: &str) -> String {

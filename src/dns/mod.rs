@@ -161,6 +161,12 @@ impl DnsError {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, DnsError::Unreachable { .. })
     }
+
+    /// Whether the server does not know the key or holds another secret for it (a zone server
+    /// the run gives its key knows it later).
+    pub fn is_key_mismatch(&self) -> bool {
+        matches!(self, DnsError::Refused { code, .. } if code.contains("BADKEY") || code.contains("BADSIG"))
+    }
 }
 
 /// The raw key from its base64 secret (as `tsig-keygen` prints it).

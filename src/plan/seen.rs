@@ -29,6 +29,12 @@ pub fn seen(desired: &HostState, observed: &Observed, want_hash: Option<&str>) -
         .iter()
         .map(|(path, f)| {
             let sensitive = desired.file(path).is_some_and(|d| d.sensitive);
+            // A file its service owns once created (a dynamic zone) only counts as there or not.
+            if desired.file(path).is_some_and(|d| d.create_only) {
+                let there: Option<SeenFile> =
+                    f.as_ref().map(|_| (0, String::new(), String::new(), None));
+                return (path.clone(), there);
+            }
             let facts = f.as_ref().map(|f| {
                 (
                     f.mode,

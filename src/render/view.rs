@@ -17,8 +17,7 @@ pub fn zone_file_path(zone: &str) -> String {
     format!("/var/lib/bind/db.{}", zone.trim_end_matches('.'))
 }
 
-/// The TSIG key file the zone's own server includes.
-pub const TSIG_KEY_FILE: &str = "/etc/bind/foobar-infra.key";
+pub use crate::desired::TSIG_KEY_FILE;
 
 /// The TXT record listing the names this tool wrote in a zone (what `prune` may delete).
 pub fn registry_name(zone: &str) -> String {
@@ -227,6 +226,7 @@ pub fn common(t: &Topology, db_password: &str, tsig_secret: &str) -> Value {
                 let taken = records.iter().any(|r| r.name == h.name.value);
                 json!({
                     "fqdn": format!("{}.{zone_name}.", h.name.value),
+                    "host": h.name.value,
                     "glue": (!taken).then(|| h.name.value.clone()),
                     "address": h.address.value.to_string(),
                 })
@@ -234,7 +234,7 @@ pub fn common(t: &Topology, db_password: &str, tsig_secret: &str) -> Value {
             .collect();
         if nameservers.is_empty() {
             nameservers.push(
-                json!({ "fqdn": format!("ns1.{zone_name}."), "glue": null, "address": null }),
+                json!({ "fqdn": format!("ns1.{zone_name}."), "host": "ns1", "glue": null, "address": null }),
             );
         }
         let registry = registry_name(zone_name);

@@ -286,3 +286,51 @@ fn a_wrong_key_is_refused_naming_server_zone_and_key() {
     let (code, out, err) = plan(&good);
     assert_eq!(code, Some(0), "{out}{err}");
 }
+
+/// The prerequisites themselves, at the server: an update that expects what is no longer there
+/// is refused as a whole, and what someone else wrote stays.
+#[test]
+fn the_server_refuses_an_update_whose_prerequisites_no_longer_hold() {
+    use foobar_infra::dns::{Authority, DnsError, Rrset, Settings, Update, wire::Server};
+    let (_lab, _) = lab();
+    let server = Server::new(Settings {
+        zone: "foobar.com".into(),
+        registry: "_foobar-infra.foobar.com".into(),
+        server: foobar_infra::desired::ZoneServer {
+            host: Some("ns1".into()),
+            address: format!("{NS1}:53").parse().unwrap(),
+        },
+        key_name: "foobar-infra".into(),
+        algorithm: foobar_infra::topology::TsigAlgorithm::HmacSha256,
+        key: foobar_infra::dns::key_bytes(&foobar_infra::secret::Secret::new(lab_secret()))
+            .unwrap(),
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let www = |a: &str| Some(Rrset::new(60, vec![a.into()]));
+    // Someone else moved www after it was read as the load balancer.
+    nsupdate("update delete www.foobar.com A\nupdate add www.foobar.com 60 A 10.89.7.97");
+    let stale = Update::new(
+        &[("www.foobar.com".into(), www(LB), www("10.89.7.96"))],
+        &Some(vec!["www.foobar.com".into()]),
+    );
+    let err = rt.block_on(server.update(&stale)).unwrap_err();
+    assert!(matches!(err, DnsError::Changed { .. }), "{err}");
+    assert_eq!(
+        dig("www.foobar.com", "A"),
+        "10.89.7.97",
+        "nothing was overwritten"
+    );
+    // The same update, expecting what is there, goes through.
+    let fresh = Update::new(
+        &[("www.foobar.com".into(), www("10.89.7.97"), www(LB))],
+        &Some(vec!["www.foobar.com".into()]),
+    );
+    rt.block_on(server.update(&fresh)).unwrap();
+    assert_eq!(dig("www.foobar.com", "A"), LB);
+    let (code, out, err) = plan(INVENTORY);
+    assert_eq!(code, Some(0), "{out}{err}");
+}

@@ -65,12 +65,20 @@ fn an_unreachable_host_is_named_and_the_others_are_planned() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| h["host"].as_str().unwrap())
+        .filter_map(|h| h["host"].as_str())
         .collect();
     assert_eq!(
         planned,
-        ["lb-01", "web-01", "web-02", "db-01"],
+        ["lb-01", "web-01", "web-02", "db-01", "ns1"],
         "the reachable hosts are planned"
+    );
+    assert!(
+        v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["zone"] == "foobar.com"),
+        "and the zone: {stdout}"
     );
     assert_eq!(v["unreachable"].as_array().unwrap().len(), 1);
 }

@@ -73,7 +73,7 @@ fn an_app_restart_rolls_across_the_servers_without_a_failed_request() {
     assert!(out.status.success(), "{stdout}{stderr}");
     eprintln!("rolling restart of 3 app servers: {seconds:.1}s");
     for web in ["web-01", "web-02", "web-03"] {
-        assert!(stdout.contains(&format!("{web}  changed")), "{stdout}");
+        assert!(has_row(&stdout, &format!("{web} | changed")), "{stdout}");
     }
     assert_no_failed_request("app restart", &tally);
     let (_, tally, _) = apply_under_load(Path::new(INVENTORY), &[]);
@@ -165,12 +165,15 @@ fn a_release_that_fails_its_health_check_is_rolled_back_on_the_canary_alone() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
-        stdout.contains("web-01  failed     at health; files rolled back"),
+        has_row(&stdout, "web-01 | failed | at health; files rolled back"),
         "{stdout}"
     );
     for web in ["web-02", "web-03"] {
         assert!(
-            stdout.contains(&format!("{web}  skipped    web-01 went first and failed")),
+            has_row(
+                &stdout,
+                &format!("{web} | skipped | web-01 went first and failed")
+            ),
             "{stdout}"
         );
     }

@@ -37,10 +37,17 @@ pub fn ssh(address: &str, command: &str) -> String {
 
 /// How many times systemd started or reloaded `unit` on a host (from its journal).
 pub fn lifecycle_events(address: &str, unit: &str) -> usize {
-    ssh(address, &format!("sudo journalctl -q -u {unit} -o cat | grep -c -E '^(Reloading|Reloaded|Starting|Started|Stopping)' || true"))
-        .trim()
+    let out = crate::lab_ssh::ssh_output(
+        address,
+        &format!(
+            "sudo journalctl -q -u {unit} -o cat | grep -c -E '^(Reloading|Reloaded|Starting|Started|Stopping)' || true"
+        ),
+    );
+    assert!(out.status.success(), "ssh to {address} failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
         .parse()
-        .unwrap_or(0)
+        .unwrap_or_else(|_| panic!("not a count from {address}: {text:?}"))
 }
 
 /// HTTP through the load balancer: (status, X-Served-By, body).
@@ -125,4 +132,17 @@ pub fn stale_lock_id(stderr: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_hexdigit())
         .collect()
+}
+
+/// Whether apply's report table has a row with these cells, written `a | b | c` (the table pads
+/// its columns to the widest cell: two or more spaces between cells, one inside a cell).
+pub fn has_row(stdout: &str, row: &str) -> bool {
+    stdout.lines().any(|line| {
+        let cells: Vec<&str> = line
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        cells.join(" | ").starts_with(row)
+    })
 }

@@ -42,6 +42,7 @@ cleanup() {
 named_root=''
 
 trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
 
 has_content=0
 make_dir() {
@@ -130,6 +131,8 @@ swap() {
     printf 'kept\t%s\n' "$2"
     return 0
   fi
+  # A new zone file starts a new history: an old journal beside it would not match it.
+  if [ "$1" = create ]; then rm -f -- "$2.jnl"; fi
   if [ -e "$2" ] || [ -L "$2" ]; then
     mkdir -p "$BACKUP_DIR$(dirname "$2")"
     cp -pP --remove-destination "$2" "$BACKUP_DIR$2"

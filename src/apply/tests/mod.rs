@@ -259,6 +259,7 @@ impl Lab {
             desired: &self.desired,
             remotes: &self.remotes,
             db_password: None,
+            tsig: None,
             forks: 32,
             batch: 1,
             drain_timeout: std::time::Duration::from_secs(30),

@@ -203,3 +203,19 @@ fn a_failed_load_balancer_leaves_the_zone_alone() {
     assert!(matches!(zone.outcome, Outcome::Skipped { .. }), "{zone:?}");
     assert!(lab.calls_on("zone").is_empty());
 }
+
+#[test]
+fn a_blind_plan_refuses_what_it_did_not_show() {
+    let (lab, fake, mut plans) = lab_with_zone(&[], Some("10.0.0.99"), None);
+    *plans.last_mut().unwrap() = crate::plan::zone_plan(&zone(), None, "ns1");
+    let reports = lab.apply(&plans, &[]);
+    let zone = reports.iter().find(|r| r.host == "example.com").unwrap();
+    assert!(
+        matches!(&zone.outcome, Outcome::Failed { error, .. } if error.contains("which the plan did not show")),
+        "{zone:?}"
+    );
+    assert_eq!(
+        fake.records.lock().unwrap().get("www.example.com"),
+        Some(&www("10.0.0.99"))
+    );
+}

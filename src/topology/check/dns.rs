@@ -31,6 +31,9 @@ pub(super) fn dns(t: &Topology, out: &mut Vec<Problem>) {
     };
     provider(t, dns, out);
     nameserver(t, dns, out);
+    if dns.provider.value == DnsProvider::Rfc2136 {
+        dynamic(t, dns, out);
+    }
     let lb_hosts: Vec<&Host> = t.hosts_with(Role::Lb).collect();
     let site_names: Vec<String> = t.web.as_ref().map_or_else(
         || vec![format!("www.{}", t.domain.value)],
@@ -211,4 +214,54 @@ fn nameserver(t: &Topology, dns: &Dns, out: &mut Vec<Problem>) {
         .label("no name server address")
         .help("give a host the `dns` role, or add a record `{ name: ns1, target: ADDRESS }` for the server that loads the zone file"),
     );
+}
+
+/// What RFC 2136 updates can manage exactly: IPv4 A records at names of their own. A wildcard
+/// answers for names it does not own (a query sees it where an update's prerequisite does not),
+/// and an IPv6 address is an AAAA record.
+fn dynamic(t: &Topology, dns: &Dns, out: &mut Vec<Problem>) {
+    for r in &dns.records {
+        if r.name.value == "*" || r.name.value.starts_with("*.") {
+            out.push(
+                Problem::error(
+                    "topology::dns-wildcard",
+                    r.name.span,
+                    "a wildcard record cannot be managed with RFC 2136 updates",
+                )
+                .label("wildcard")
+                .help("name each record (`www`, `api`), or use `provider: zone-file` and serve the rendered zone yourself"),
+            );
+        }
+        let address = match &r.target.value {
+            Target::Address(ip) => Some(*ip),
+            Target::Host(name) => t.host(name).map(|h| h.address.value),
+        };
+        if let Some(ip @ std::net::IpAddr::V6(_)) = address {
+            out.push(
+                Problem::error(
+                    "topology::dns-ipv6",
+                    r.target.span,
+                    format!("the record's target is the IPv6 address {ip}: only A (IPv4) records are managed"),
+                )
+                .label("IPv6")
+                .help("point the record at an IPv4 address or at a host that has one"),
+            );
+        }
+    }
+    for h in t.hosts_with(Role::Dns) {
+        if h.address.value.is_ipv6() {
+            out.push(
+                Problem::error(
+                    "topology::dns-ipv6",
+                    h.address.span,
+                    format!(
+                        "name server `{}` has an IPv6 address: its glue is an A record",
+                        h.name.value
+                    ),
+                )
+                .label("IPv6")
+                .help("give the dns host an IPv4 address"),
+            );
+        }
+    }
 }

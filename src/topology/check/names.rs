@@ -34,6 +34,9 @@ pub(super) fn names(t: &Topology, out: &mut Vec<Problem>) {
     }
     if let Some(d) = &t.dns {
         check(&d.zone, "zone", &zone_name);
+        if let Some(k) = &d.key {
+            check(&k.name, "TSIG key name", &|n| dns_name(n, false));
+        }
         for r in &d.records {
             check(&r.name, "record name", &|n| match n {
                 "@" | "*" => Ok(()),
