@@ -99,6 +99,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
                 port: 80,
                 path: "/healthz".into(),
                 host_header: "www.example.com".into(),
+                tls: false,
             }),
         ),
         Role::Db => (
@@ -113,6 +114,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
                 port: 80,
                 path: "/healthz".into(),
                 host_header: "www.example.com".into(),
+                tls: false,
             }),
         ),
     };
