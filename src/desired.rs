@@ -136,6 +136,10 @@ pub struct File {
     /// zone's file, which named rewrites from its journal).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub create_only: bool,
+    /// A PEM certificate chain: plans show it by fingerprint, subject, names and expiry rather
+    /// than as a diff of base64.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub certificate: bool,
 }
 
 fn octal<S: Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {

@@ -210,6 +210,7 @@ mod tests {
             validate,
             notify: Vec::new(),
             create_only: false,
+            certificate: false,
         }
     }
 

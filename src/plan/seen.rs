@@ -86,6 +86,7 @@ pub fn first_difference(saved: &[Change], now: &[Change]) -> Option<Difference> 
             mode,
             owner,
             replaces,
+            certificate,
             ..
         } => Change::File {
             path: path.clone(),
@@ -95,6 +96,8 @@ pub fn first_difference(saved: &[Change], now: &[Change]) -> Option<Difference> 
             mode: mode.clone(),
             owner: owner.clone(),
             replaces: replaces.clone(),
+            // Which certificate comes is the change itself, not a view of it.
+            certificate: certificate.clone(),
         },
         other => other.clone(),
     };

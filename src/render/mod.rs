@@ -260,6 +260,8 @@ struct FileSpec<'s> {
     validate: Option<Validator>,
     notify: Vec<Notify>,
     create_only: bool,
+    /// A PEM certificate chain (see `File::certificate`).
+    certificate: bool,
 }
 
 fn notify(service: &str, action: Action) -> Vec<Notify> {
@@ -284,6 +286,7 @@ impl HostRenderer<'_> {
             validate: spec.validate,
             notify: spec.notify,
             create_only: spec.create_only,
+            certificate: spec.certificate,
         });
         Ok(())
     }
@@ -311,25 +314,23 @@ impl HostRenderer<'_> {
             // The chain is public; the key is HAProxy's alone (it reads it as root, before it
             // drops to its user). Either changing is a reload: the master starts new workers
             // with the new certificate while the old ones finish their connections.
-            for (path, template, mode, sensitive) in [
-                (
-                    tls.certificate,
-                    "haproxy/certificate.pem.tera",
-                    0o644,
-                    false,
-                ),
-                (tls.key, "haproxy/certificate.key.tera", 0o600, true),
+            // The key goes beside the chain, where HAProxy looks for it: it is sensitive, and
+            // only the chain is shown in plans (as a certificate, not a diff).
+            for (path, template, key) in [
+                (tls.certificate, "haproxy/certificate.pem.tera", false),
+                (tls.key, "haproxy/certificate.key.tera", true),
             ] {
                 self.file(FileSpec {
                     path,
                     template,
-                    mode,
+                    mode: if key { 0o600 } else { 0o644 },
                     owner: "root",
                     group: "root",
-                    sensitive,
+                    sensitive: key,
                     validate: Some(Validator::Haproxy),
                     notify: notify("haproxy", Action::Reload),
                     create_only: false,
+                    certificate: !key,
                 })?;
             }
         }
@@ -343,6 +344,7 @@ impl HostRenderer<'_> {
             validate: Some(Validator::Haproxy),
             notify: notify("haproxy", Action::Reload),
             create_only: false,
+            certificate: false,
         })?;
         self.service("haproxy");
         Ok(())
@@ -365,6 +367,7 @@ impl HostRenderer<'_> {
                 validate: Some(Validator::Nginx),
                 notify: notify("nginx", Action::Reload),
                 create_only: false,
+                certificate: false,
             })?;
         }
         self.service("nginx");
@@ -398,6 +401,7 @@ impl HostRenderer<'_> {
                     validate: None,
                     notify: notify(&unit, Action::Restart),
                     create_only: false,
+                    certificate: false,
                 })?;
                 if app.kind.value == AppKind::Gunicorn {
                     self.file(FileSpec {
@@ -410,6 +414,7 @@ impl HostRenderer<'_> {
                         validate: None,
                         notify: notify(&unit, Action::Reload),
                         create_only: false,
+                        certificate: false,
                     })?;
                 }
                 let template = match app.kind.value {
@@ -426,6 +431,7 @@ impl HostRenderer<'_> {
                     validate: Some(Validator::Systemd),
                     notify: notify(&unit, Action::Restart),
                     create_only: false,
+                    certificate: false,
                 })?;
                 self.service(&unit);
             }
@@ -443,6 +449,7 @@ impl HostRenderer<'_> {
                     validate: Some(Validator::PhpFpm),
                     notify: notify(&format!("{fpm}.service"), Action::Reload),
                     create_only: false,
+                    certificate: false,
                 })?;
                 self.service(&format!("{fpm}.service"));
             }
@@ -489,6 +496,7 @@ impl HostRenderer<'_> {
             validate: Some(Validator::Mysql),
             notify: notify(service, Action::Restart),
             create_only: false,
+            certificate: false,
         })?;
         self.service(service);
         let bootstrap = render_one(self.tera, "mysql/bootstrap.sql.tera", self.ctx, self.host)?;
@@ -522,6 +530,7 @@ impl HostRenderer<'_> {
             validate: Some(Validator::NamedConf),
             notify: notify("named.service", Action::Reload),
             create_only: false,
+            certificate: false,
         };
         self.file(conf(
             "/etc/bind/named.conf.options",
@@ -546,6 +555,7 @@ impl HostRenderer<'_> {
             validate: Some(Validator::NamedZone),
             notify: notify("named.service", Action::Reload),
             create_only: true,
+            certificate: false,
         })?;
         self.service("named.service");
         Ok(())

@@ -139,6 +139,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
                 action: Action::Reload,
             }],
             create_only: false,
+            certificate: false,
         }],
         services: vec![Service {
             name: service.into(),
@@ -179,6 +180,7 @@ pub(super) fn file_change(h: &HostState) -> ResourcePlan {
                 mode: None,
                 owner: None,
                 replaces: None,
+                certificate: None,
             },
             Change::Service {
                 name: h.services[0].name.clone(),
