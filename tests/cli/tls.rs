@@ -238,3 +238,33 @@ fn haproxy_checks_the_https_configuration() {
         "{text}"
     );
 }
+
+#[test]
+fn a_redirect_to_another_https_port_keeps_the_host_and_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, key) = certificate(&["foobar.com", "www.foobar.com"], -1, 90);
+    let topology = site(dir.path(), &chain, &key, "\n    port: 8443\n    hsts: true");
+    let out_dir = dir.path().join("out");
+    cli()
+        .args(["render", "-i", &topology, "-o"])
+        .arg(&out_dir)
+        .assert()
+        .success();
+    let cfg = std::fs::read_to_string(out_dir.join("lb-01/etc/haproxy/haproxy.cfg")).unwrap();
+    assert!(
+        cfg.contains(
+            "http-request redirect location https://%[req.hdr(host),field(1,:)]:8443%[capture.req.uri] code 301 unless { ssl_fc }"
+        ),
+        "{cfg}"
+    );
+    assert!(cfg.contains("\"max-age=15552000\""), "{cfg}");
+    let out = cli()
+        .args(["validate", "--check-configs", "-i", &topology])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
