@@ -142,8 +142,9 @@ pub const TLS: Section = Section {
             shape: Shape::Map(&TLS_KEY),
             default: Absent::Required,
             ty: "mapping: `{ env: VAR }`, `{ file: PATH }` or `{ value: TEXT, insecure: true }`",
-            meaning: "The certificate's private key (PEM, PKCS #8); never in output, plans, argv \
-                      or logs, and 0600 on the host.",
+            meaning: "The certificate's private key, PEM: a `file` or a variable holding all of it \
+                      (`value` takes one line, so no PEM). Compared with the certificate when it \
+                      is PKCS #8; never in output, plans, argv or logs, and 0600 on the host.",
         },
         Key {
             name: "port",
