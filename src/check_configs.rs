@@ -2,11 +2,14 @@
 //! configuration, `mariadbd --defaults-file=F --help --verbose` (MySQL: `mysqld --validate-config`),
 //! `systemd-analyze verify` on unit files (in the host's folder as its root, with a stand-in for
 //! each program the unit runs, which comes with the release), and `named-checkzone` where
-//! installed. Files are written to a private temporary folder laid out
+//! installed. HAProxy is checked on a copy of its configuration whose `crt-base` points at the
+//! rendered certificates; when the key is redacted (`validate`, `render`), a throwaway
+//! certificate and key stand in for the pair (whose match `validate` checks itself). Files are
+//! written to a private temporary folder laid out
 //! like the host's file system (by `safe_write::Tree`: the paths come from the topology, and
 //! none may leave that folder); checker output names the host's paths, not the temporary ones.
 
-use crate::desired::{Desired, HostState, Validator};
+use crate::desired::{Desired, HAPROXY_MAIN, HostState, Validator};
 use crate::safe_write::Tree;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -69,6 +72,7 @@ pub fn run(
         for f in &h.files {
             tree.write(&[&h.name, &f.path], f.content.as_bytes(), 0o644)?;
         }
+        stand_in_certificates(h, &tree)?;
         jobs.extend(jobs_for(h, &tree)?);
     }
     if let Some((name, text)) = zone
@@ -176,6 +180,7 @@ fn jobs_for(h: &HostState, tree: &Tree) -> Result<Vec<Job>, crate::Error> {
     let strip = root.display().to_string();
     let mut jobs = Vec::new();
     let mut nginx_done = false;
+    let mut haproxy_done = false;
     for f in &h.files {
         let path = tree.join(&[&h.name, &f.path])?.display().to_string();
         let job = |program, args: Vec<String>| Job {
@@ -186,8 +191,21 @@ fn jobs_for(h: &HostState, tree: &Tree) -> Result<Vec<Job>, crate::Error> {
             strip: strip.clone(),
         };
         match f.validate {
-            Some(Validator::Haproxy) => {
-                jobs.push(job("haproxy", vec!["-c".into(), "-f".into(), path]))
+            // The certificates are checked as haproxy.cfg loads them: one check for all.
+            Some(Validator::Haproxy) if !haproxy_done => {
+                haproxy_done = true;
+                let text = h.haproxy_main_relocated(&strip);
+                let main = tree.write(
+                    &[&h.name, "/etc/haproxy/haproxy.check.cfg"],
+                    text.as_bytes(),
+                    0o644,
+                )?;
+                let mut j = job(
+                    "haproxy",
+                    vec!["-c".into(), "-f".into(), main.display().to_string()],
+                );
+                j.file = HAPROXY_MAIN.into();
+                jobs.push(j);
             }
             Some(Validator::Nginx) if !nginx_done => {
                 nginx_done = true;
@@ -272,6 +290,24 @@ fn unit_programs(unit: &str) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// A key file that holds the redacted placeholder cannot be loaded: a throwaway certificate and
+/// key take the place of the pair, so that the rest of the configuration is still checked.
+fn stand_in_certificates(h: &HostState, tree: &Tree) -> Result<(), crate::Error> {
+    for f in h.files.iter().filter(|f| {
+        f.validate == Some(Validator::Haproxy)
+            && f.sensitive
+            && f.content.trim() == crate::secret::REDACTED
+    }) {
+        let Some(chain) = f.path.strip_suffix(".key") else {
+            continue;
+        };
+        let (certificate, key) = crate::certificate::stand_in();
+        tree.write(&[&h.name, chain], certificate.as_bytes(), 0o644)?;
+        tree.write(&[&h.name, &f.path], key.as_bytes(), 0o600)?;
+    }
+    Ok(())
 }
 
 /// Writes a copy of the host's nginx.conf whose includes of managed files point into the host's

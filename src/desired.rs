@@ -52,6 +52,9 @@ pub struct HttpCheck {
     pub port: u16,
     pub path: String,
     pub host_header: String,
+    /// Over HTTPS (the handshake must succeed; the certificate's trust is `validate`'s and
+    /// `verify`'s to check, not this loopback probe's).
+    pub tls: bool,
 }
 
 /// One server line of one load balancer that points at this host.
@@ -133,6 +136,10 @@ pub struct File {
     /// zone's file, which named rewrites from its journal).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub create_only: bool,
+    /// A PEM certificate chain: plans show it by fingerprint, subject, names and expiry rather
+    /// than as a diff of base64.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub certificate: bool,
 }
 
 fn octal<S: Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
@@ -246,6 +253,9 @@ pub struct DnsRecord {
 /// The main Nginx configuration file every web host gets.
 pub const NGINX_MAIN: &str = "/etc/nginx/nginx.conf";
 
+/// HAProxy's configuration file every load-balancer host gets.
+pub const HAPROXY_MAIN: &str = "/etc/haproxy/haproxy.cfg";
+
 impl HostState {
     pub fn file(&self, path: &str) -> Option<&File> {
         self.files.iter().find(|f| f.path == path)
@@ -269,6 +279,30 @@ impl HostState {
             }
         }
         text
+    }
+}
+
+impl HostState {
+    /// The rendered haproxy.cfg with its `crt-base` (the folder of the certificates it loads)
+    /// moved under `root`: `haproxy -c` on the result loads the rendered certificates instead of
+    /// the live ones.
+    pub fn haproxy_main_relocated(&self, root: &str) -> String {
+        let text = self
+            .file(HAPROXY_MAIN)
+            .map(|f| f.content.as_str())
+            .unwrap_or_default();
+        let mut out = String::with_capacity(text.len());
+        for line in text.split_inclusive('\n') {
+            let body = line.trim_start();
+            match body.strip_prefix("crt-base ") {
+                Some(dir) if dir.trim_start().starts_with('/') => {
+                    let indent = &line[..line.len() - body.len()];
+                    out.push_str(&format!("{indent}crt-base {root}{}", dir.trim_start()));
+                }
+                _ => out.push_str(line),
+            }
+        }
+        out
     }
 }
 

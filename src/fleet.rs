@@ -71,10 +71,26 @@ pub fn prepare(
         }
         _ => None,
     };
+    // Resolved for the key file only: the topology's checks compared it with the certificate.
+    let tls_key = match topology
+        .load_balancer
+        .as_ref()
+        .and_then(|lb| lb.tls.as_ref())
+    {
+        Some(tls) => Some(crate::secret::resolve(
+            &tls.key.value,
+            &source.base_dir,
+            &env,
+            "the TLS key",
+            "load_balancer.tls.key",
+        )?),
+        None => None,
+    };
     let tera = render::templates::load(templates).map_err(render::RenderError::from)?;
     let secrets = Secrets {
         db_password: db_password.clone(),
         tsig: tsig.clone(),
+        tls_key,
     };
     let desired = render::render(&topology, &source, &tera, &secrets)?;
     Ok(Prepared {

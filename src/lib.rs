@@ -2,6 +2,7 @@
 //! DNS) rendered into configs and checked by the real parsers.
 
 pub mod apply;
+pub mod certificate;
 pub mod check_configs;
 pub mod cli;
 pub mod commands;

@@ -53,7 +53,7 @@ pub fn resolve(
                 help: format!("export {}=... ({what}) and run again", var.value),
             }),
         SecretSource::File(path) => {
-            let p = base_dir.join(&path.value);
+            let p = crate::topology::local_path(base_dir, &path.value);
             match std::fs::read_to_string(&p) {
                 Ok(text) if !text.trim().is_empty() => {
                     Ok(Secret(text.trim_end_matches(['\n', '\r']).to_string()))

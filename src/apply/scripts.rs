@@ -138,6 +138,7 @@ pub fn http_health(check: &HttpCheck) -> Script {
         .arg(check.port.to_string())
         .arg(check.path.clone())
         .arg(check.host_header.clone())
+        .arg(if check.tls { "https" } else { "http" })
 }
 
 /// Arms timer `unit` (the script on stdin puts the server back unless the run does within
@@ -209,6 +210,7 @@ mod tests {
             validate,
             notify: Vec::new(),
             create_only: false,
+            certificate: false,
         }
     }
 
@@ -247,6 +249,7 @@ mod tests {
                 port: 80,
                 path: "/healthz".into(),
                 host_header: "www.foobar.com".into(),
+                tls: false,
             }),
             db_health(),
             drain(

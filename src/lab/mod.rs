@@ -2,6 +2,7 @@
 //! own address, hostname and sshd, bare of the web stack — so that `apply` provisions it like a
 //! fresh cloud server. Traffic goes only to the hosts the lab creates.
 
+pub mod ca;
 pub mod engine;
 pub mod hosts;
 pub mod image;
@@ -191,6 +192,20 @@ fn specs(t: &Topology) -> Vec<Spec> {
         .collect()
 }
 
+/// The names the site answers to: `web.server_names` and the domain.
+fn site_names(t: &Topology) -> Vec<String> {
+    let mut names: Vec<String> = t
+        .web
+        .iter()
+        .flat_map(|w| w.server_names.iter().map(|n| n.value.clone()))
+        .collect();
+    let domain = t.domain.value.trim_end_matches('.').to_string();
+    if !names.contains(&domain) {
+        names.push(domain);
+    }
+    names
+}
+
 /// Starts every host of the topology (in parallel) and waits until each answers SSH.
 pub fn up(
     lab: &Lab,
@@ -230,6 +245,22 @@ pub fn up(
         }
     }
     lab.state.write_known_hosts(&known)?;
+    // HTTPS the lab's clients can trust: the lab CA (made once) and a certificate for the site.
+    if t.load_balancer.is_some() {
+        let files = ca::LabTls::in_dir(&lab.state.dir);
+        let names = site_names(t);
+        if ca::ensure(&files, &names)? == ca::Issued::New {
+            progress.finish(
+                "tls",
+                &format!(
+                    "issued {} for {} (trust {})",
+                    files.certificate.display(),
+                    names.join(", "),
+                    files.ca.display()
+                ),
+            );
+        }
+    }
 
     let queue: Mutex<VecDeque<&Spec>> = Mutex::new(specs.iter().collect());
     let results: Mutex<Vec<(String, Result<Outcome, LabError>)>> = Mutex::new(Vec::new());

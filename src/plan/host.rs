@@ -1,6 +1,8 @@
 //! One host's changes: a pure function of what it should have and what it has.
 
-use super::{Change, DbAction, FileAction, Owner, Phase, ResourcePlan, ServiceAction};
+use super::{
+    CertificateChange, Change, DbAction, FileAction, Owner, Phase, ResourcePlan, ServiceAction,
+};
 use super::{native_password_hash, seen};
 use crate::desired::{Action, HostState};
 use crate::observe::{DbFacts, Observed, ServiceFacts};
@@ -139,8 +141,23 @@ pub fn host_plan(
             Some(_) => None,
         };
         let Some(action) = action else { continue };
+        let leaf = |pem: &str| {
+            crate::certificate::Chain::parse(pem.as_bytes())
+                .ok()
+                .map(|c| c.leaf)
+        };
+        let certificate =
+            (f.certificate && action != FileAction::Attributes).then(|| CertificateChange {
+                from: live
+                    .as_ref()
+                    .filter(|l| l.not_regular.is_none())
+                    .and_then(|_| observed.contents.get(&f.path))
+                    .and_then(|old| leaf(old)),
+                to: leaf(&f.content),
+            });
         let diff = match (&live, f.sensitive, action) {
             (_, true, _) | (_, _, FileAction::Attributes) => None,
+            _ if certificate.is_some() => None,
             (None, false, _) => Some(unified_diff(&f.path, "", &f.content)),
             // Nothing is read through a link: the file is shown as new.
             (Some(l), false, _) if l.not_regular.is_some() => {
@@ -191,6 +208,7 @@ pub fn host_plan(
             mode,
             owner,
             replaces,
+            certificate: certificate.map(Box::new),
         });
     }
     if let Some(db) = &desired.database {

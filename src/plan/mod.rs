@@ -163,6 +163,9 @@ pub enum Change {
         /// followed or read.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replaces: Option<String>,
+        /// A certificate chain's change, shown instead of a diff.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate: Option<Box<CertificateChange>>,
     },
     Database {
         action: DbAction,
@@ -183,6 +186,14 @@ pub enum Change {
         from: Option<crate::dns::Rrset>,
         to: Option<crate::dns::Rrset>,
     },
+}
+
+/// A certificate as it is on the host (none when missing or unreadable) and as it will be: what
+/// a person checks of each, never the key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateChange {
+    pub from: Option<crate::certificate::Summary>,
+    pub to: Option<crate::certificate::Summary>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

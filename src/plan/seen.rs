@@ -92,6 +92,7 @@ pub fn first_difference(saved: &[Change], now: &[Change]) -> Option<Difference> 
             mode,
             owner,
             replaces,
+            certificate,
             ..
         } => Change::File {
             path: path.clone(),
@@ -101,6 +102,8 @@ pub fn first_difference(saved: &[Change], now: &[Change]) -> Option<Difference> 
             mode: mode.clone(),
             owner: owner.clone(),
             replaces: replaces.clone(),
+            // Which certificate comes is the change itself, not a view of it.
+            certificate: certificate.clone(),
         },
         other => other.clone(),
     };

@@ -11,6 +11,9 @@ use crate::secret::{REDACTED, Secret};
 use crate::topology::{AppKind, Engine, Role, Source, Topology};
 use sha2::{Digest, Sha256};
 
+/// The largest certificate chain read (a chain is a few kilobytes).
+pub const MAX_CHAIN_BYTES: u64 = 1024 * 1024;
+
 /// The largest `database.schema` read (it may hold seed data; a schema is kilobytes).
 pub const MAX_SCHEMA_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -20,6 +23,8 @@ pub struct Secrets {
     pub db_password: Option<Secret>,
     /// The TSIG key's secret (base64), for the key file of the zone's own server.
     pub tsig: Option<Secret>,
+    /// The load balancer's TLS private key (PEM).
+    pub tls_key: Option<Secret>,
 }
 
 impl Secrets {
@@ -34,6 +39,10 @@ impl Secrets {
 
     fn tsig(&self) -> &str {
         self.tsig.as_ref().map_or(REDACTED, Secret::expose)
+    }
+
+    fn tls_key(&self) -> &str {
+        self.tls_key.as_ref().map_or(REDACTED, Secret::expose)
     }
 }
 
@@ -60,6 +69,12 @@ pub enum RenderError {
         help("database.schema is relative to the topology file's folder")
     )]
     Schema { path: String, message: String },
+    #[error("cannot read the TLS certificate {path}: {message}")]
+    #[diagnostic(
+        code(render::certificate),
+        help("load_balancer.tls.certificate is a PEM file relative to the topology file's folder")
+    )]
+    Certificate { path: String, message: String },
     #[error("cannot read the application files in {path}: {message}")]
     #[diagnostic(
         code(render::release),
@@ -114,7 +129,19 @@ pub fn render(
         }
         None => None,
     };
-    let common = view::common(t, secrets.db_password(), secrets.tsig());
+    let chain = match t.load_balancer.as_ref().and_then(|lb| lb.tls.as_ref()) {
+        Some(tls) => {
+            let path = crate::topology::local_path(&source.base_dir, &tls.certificate.value);
+            Some(
+                read_text(&path, MAX_CHAIN_BYTES).map_err(|e| RenderError::Certificate {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?,
+            )
+        }
+        None => None,
+    };
+    let common = view::common(t, secrets, chain.as_deref());
     let mut hosts = Vec::with_capacity(t.hosts.len());
     for h in &t.hosts {
         let ctx = view::for_host(&common, h);
@@ -151,7 +178,7 @@ pub fn render(
             r.web(t)?;
         }
         if h.has(Role::Lb) && t.load_balancer.is_some() {
-            r.lb()?;
+            r.lb(t)?;
         }
         if h.has(Role::Dns)
             && let Some(dns) = &t.dns
@@ -160,6 +187,7 @@ pub fn render(
         }
         mark_secret_holders(&mut state, secrets.db_password());
         mark_secret_holders(&mut state, secrets.tsig());
+        mark_secret_holders(&mut state, secrets.tls_key());
         hosts.push(state);
     }
     Ok(Desired {
@@ -192,7 +220,7 @@ fn mark_secret_holders(state: &mut HostState, secret: &str) {
 /// Renders the zone data on its own (for `render`, whether or not a host serves it).
 pub fn zone_file(t: &Topology, tera: &tera::Tera) -> Result<Option<(String, String)>, RenderError> {
     let Some(dns) = &t.dns else { return Ok(None) };
-    let common = view::common(t, REDACTED, REDACTED);
+    let common = view::common(t, &Secrets::redacted(), None);
     let ctx = tera::Context::from_value(common).unwrap_or_default();
     let text = render_one(tera, "dns/zone.tera", &ctx, "(zone)")?;
     Ok(Some((
@@ -232,6 +260,8 @@ struct FileSpec<'s> {
     validate: Option<Validator>,
     notify: Vec<Notify>,
     create_only: bool,
+    /// A PEM certificate chain (see `File::certificate`).
+    certificate: bool,
 }
 
 fn notify(service: &str, action: Action) -> Vec<Notify> {
@@ -256,6 +286,7 @@ impl HostRenderer<'_> {
             validate: spec.validate,
             notify: spec.notify,
             create_only: spec.create_only,
+            certificate: spec.certificate,
         });
         Ok(())
     }
@@ -276,11 +307,35 @@ impl HostRenderer<'_> {
         }
     }
 
-    fn lb(&mut self) -> Result<(), RenderError> {
+    fn lb(&mut self, t: &Topology) -> Result<(), RenderError> {
         // socat speaks to the admin socket: verify reads server states, rolling changes drain.
         self.packages(["haproxy".to_string(), "socat".to_string()]);
+        if let Some(tls) = view::tls_files(t) {
+            // The chain is public; the key is HAProxy's alone (it reads it as root, before it
+            // drops to its user). Either changing is a reload: the master starts new workers
+            // with the new certificate while the old ones finish their connections.
+            // The key goes beside the chain, where HAProxy looks for it: it is sensitive, and
+            // only the chain is shown in plans (as a certificate, not a diff).
+            for (path, template, key) in [
+                (tls.certificate, "haproxy/certificate.pem.tera", false),
+                (tls.key, "haproxy/certificate.key.tera", true),
+            ] {
+                self.file(FileSpec {
+                    path,
+                    template,
+                    mode: if key { 0o600 } else { 0o644 },
+                    owner: "root",
+                    group: "root",
+                    sensitive: key,
+                    validate: Some(Validator::Haproxy),
+                    notify: notify("haproxy", Action::Reload),
+                    create_only: false,
+                    certificate: !key,
+                })?;
+            }
+        }
         self.file(FileSpec {
-            path: "/etc/haproxy/haproxy.cfg".into(),
+            path: HAPROXY_MAIN.into(),
             template: "haproxy/haproxy.cfg.tera",
             mode: 0o644,
             owner: "root",
@@ -289,6 +344,7 @@ impl HostRenderer<'_> {
             validate: Some(Validator::Haproxy),
             notify: notify("haproxy", Action::Reload),
             create_only: false,
+            certificate: false,
         })?;
         self.service("haproxy");
         Ok(())
@@ -311,6 +367,7 @@ impl HostRenderer<'_> {
                 validate: Some(Validator::Nginx),
                 notify: notify("nginx", Action::Reload),
                 create_only: false,
+                certificate: false,
             })?;
         }
         self.service("nginx");
@@ -344,6 +401,7 @@ impl HostRenderer<'_> {
                     validate: None,
                     notify: notify(&unit, Action::Restart),
                     create_only: false,
+                    certificate: false,
                 })?;
                 if app.kind.value == AppKind::Gunicorn {
                     self.file(FileSpec {
@@ -356,6 +414,7 @@ impl HostRenderer<'_> {
                         validate: None,
                         notify: notify(&unit, Action::Reload),
                         create_only: false,
+                        certificate: false,
                     })?;
                 }
                 let template = match app.kind.value {
@@ -372,6 +431,7 @@ impl HostRenderer<'_> {
                     validate: Some(Validator::Systemd),
                     notify: notify(&unit, Action::Restart),
                     create_only: false,
+                    certificate: false,
                 })?;
                 self.service(&unit);
             }
@@ -389,6 +449,7 @@ impl HostRenderer<'_> {
                     validate: Some(Validator::PhpFpm),
                     notify: notify(&format!("{fpm}.service"), Action::Reload),
                     create_only: false,
+                    certificate: false,
                 })?;
                 self.service(&format!("{fpm}.service"));
             }
@@ -435,6 +496,7 @@ impl HostRenderer<'_> {
             validate: Some(Validator::Mysql),
             notify: notify(service, Action::Restart),
             create_only: false,
+            certificate: false,
         })?;
         self.service(service);
         let bootstrap = render_one(self.tera, "mysql/bootstrap.sql.tera", self.ctx, self.host)?;
@@ -468,6 +530,7 @@ impl HostRenderer<'_> {
             validate: Some(Validator::NamedConf),
             notify: notify("named.service", Action::Reload),
             create_only: false,
+            certificate: false,
         };
         self.file(conf(
             "/etc/bind/named.conf.options",
@@ -492,6 +555,7 @@ impl HostRenderer<'_> {
             validate: Some(Validator::NamedZone),
             notify: notify("named.service", Action::Reload),
             create_only: true,
+            certificate: false,
         })?;
         self.service("named.service");
         Ok(())
@@ -507,7 +571,6 @@ pub fn bootstrap_sql(
     if t.database.is_none() {
         return Ok(None);
     }
-    let ctx = tera::Context::from_value(view::common(t, secrets.db_password(), secrets.tsig()))
-        .unwrap_or_default();
+    let ctx = tera::Context::from_value(view::common(t, secrets, None)).unwrap_or_default();
     render_one(tera, "mysql/bootstrap.sql.tera", &ctx, "(database)").map(Some)
 }

@@ -25,6 +25,7 @@ pub fn health(t: &Topology, h: &Host) -> Vec<HealthCheck> {
             port: w.listen.value,
             path: w.health_path.value.clone(),
             host_header: host_header(t),
+            tls: false,
         }));
     }
     if h.has(Role::Db) && t.database.is_some() {
@@ -35,10 +36,12 @@ pub fn health(t: &Topology, h: &Host) -> Vec<HealthCheck> {
         && let Some(lb) = &t.load_balancer
         && let Some(port) = lb.listen.first()
     {
+        // With HTTPS, plain HTTP may only redirect: the site is checked where it is served.
         checks.push(HealthCheck::LoadBalancer(HttpCheck {
-            port: port.value,
+            port: lb.tls.as_ref().map_or(port.value, |tls| tls.port.value),
             path: lb.health_check.path.value.clone(),
             host_header: host_header(t),
+            tls: lb.tls.is_some(),
         }));
     }
     checks
@@ -111,6 +114,7 @@ mod tests {
                 port: 80,
                 path: t.web.as_ref().unwrap().health_path.value.clone(),
                 host_header: "www.foobar.com".into(),
+                tls: false,
             })]
         );
         assert_eq!(

@@ -13,6 +13,8 @@ macro_rules! embedded {
 /// Every template the renderer uses, by relative name.
 pub const EMBEDDED: &[(&str, &str)] = embedded![
     "haproxy/haproxy.cfg.tera",
+    "haproxy/certificate.pem.tera",
+    "haproxy/certificate.key.tera",
     "nginx/nginx.conf.tera",
     "nginx/site.conf.tera",
     "app/gunicorn.conf.py.tera",

@@ -128,8 +128,34 @@ pub fn zone(t: &Topology) -> Option<Zone> {
     })
 }
 
+/// Where HAProxy's certificates live (`crt-base`).
+pub const CERT_DIR: &str = "/etc/haproxy/certs";
+
+/// The site's certificate file in `CERT_DIR`: `DOMAIN.pem`.
+fn certificate_name(t: &Topology) -> String {
+    format!("{}.pem", t.domain.value.trim_end_matches('.'))
+}
+
+/// The load balancer's certificate chain and, beside it, its key: HAProxy 2.6 loads
+/// `CRT.key` next to each `crt` it is given (`ssl-load-extra-files` defaults to `all`).
+pub struct TlsFiles {
+    pub certificate: String,
+    pub key: String,
+}
+
+/// The TLS files of the load balancer, when it serves HTTPS.
+pub fn tls_files(t: &Topology) -> Option<TlsFiles> {
+    t.load_balancer.as_ref()?.tls.as_ref()?;
+    let certificate = format!("{CERT_DIR}/{}", certificate_name(t));
+    Some(TlsFiles {
+        key: format!("{certificate}.key"),
+        certificate,
+    })
+}
+
 /// Everything but the host: built once per render.
-pub fn common(t: &Topology, db_password: &str, tsig_secret: &str) -> Value {
+pub fn common(t: &Topology, secrets: &super::Secrets, chain: Option<&str>) -> Value {
+    let (db_password, tsig_secret) = (secrets.db_password(), secrets.tsig());
     let domain = &t.domain.value;
     let web_port = t.web.as_ref().map_or(80, |w| w.listen.value);
     let server_name = t
@@ -159,6 +185,15 @@ pub fn common(t: &Topology, db_password: &str, tsig_secret: &str) -> Value {
             "timeout_server_ms": lb.timeout_server_ms,
             "retries": lb.retries,
             "stats_socket": lb.stats_socket,
+            "tls": lb.tls.as_ref().map(|tls| json!({
+                "port": tls.port.value,
+                "redirect_http": tls.redirect_http,
+                "hsts_seconds": tls.hsts_seconds,
+                "crt_base": CERT_DIR,
+                "crt": certificate_name(t),
+                "chain": chain.unwrap_or_default(),
+                "key": secrets.tls_key(),
+            })),
         })
     });
     let web = t.web.as_ref().map(|w| {

@@ -15,7 +15,7 @@ pub use model::*;
 pub use source::{MAX_TOPOLOGY_BYTES, Source, read};
 
 use crate::diagnostic::Problem;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The result of reading a topology: the model if it could be built, and every problem found.
 pub struct Loaded {
@@ -70,6 +70,9 @@ pub fn load(source: Source, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
         let ctx = check::Context {
             base_dir: &source.base_dir,
             env,
+            now: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
         };
         problems.extend(check::check(t, &ctx));
     }
@@ -79,6 +82,11 @@ pub fn load(source: Source, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
         topology,
         problems,
     }
+}
+
+/// A local path the topology names: relative to its folder, `~/` the home folder.
+pub fn local_path(base_dir: &Path, path: &str) -> PathBuf {
+    base_dir.join(expand_home(path))
 }
 
 /// Expands a leading `~/` to the home folder, as ssh does for its own paths.

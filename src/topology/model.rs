@@ -270,6 +270,20 @@ pub struct LoadBalancer {
     pub retries: u32,
     /// The admin socket used to drain and ready servers.
     pub stats_socket: String,
+    /// HTTPS at the load balancer.
+    pub tls: Option<Tls>,
+}
+
+/// HTTPS at the load balancer: HAProxy terminates TLS with this certificate and key.
+#[derive(Clone, Debug)]
+pub struct Tls {
+    /// PEM chain, leaf first, relative to the topology's folder.
+    pub certificate: Sp<String>,
+    pub key: Sp<SecretSource>,
+    pub port: Sp<u16>,
+    pub redirect_http: bool,
+    /// HSTS `max-age` in seconds; 0 sends no header.
+    pub hsts_seconds: u32,
 }
 
 impl LoadBalancer {

@@ -1,6 +1,7 @@
 //! A plan as people read it: per host, in order, each change with its diff, then the summary.
 
-use crate::plan::{Change, DbAction, Difference, FileAction, Owner, Plan};
+use crate::certificate::Summary;
+use crate::plan::{CertificateChange, Change, DbAction, Difference, FileAction, Owner, Plan};
 
 struct Paint {
     on: bool,
@@ -82,6 +83,7 @@ fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
             mode,
             owner,
             replaces,
+            certificate,
         } => {
             let mut head = format!("{} file {path}", mark(*action == FileAction::Create));
             if let Some(what) = replaces {
@@ -100,6 +102,9 @@ fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
                 head.push_str(" (sensitive: contents hidden)");
             }
             let mut lines = vec![head];
+            if let Some(c) = certificate {
+                lines.extend(certificate_lines(c, p));
+            }
             if let Some(d) = diff {
                 lines.extend(d.lines().map(|l| format!("      {}", p.diff_line(l))));
             }
@@ -157,6 +162,41 @@ fn change_lines(c: &Change, p: &Paint) -> Vec<String> {
             vec![line]
         }
     }
+}
+
+/// A certificate's change as a person checks it: fingerprint, subject, names, expiry; the old
+/// one struck out as a diff would, the new one added.
+fn certificate_lines(c: &CertificateChange, p: &Paint) -> Vec<String> {
+    let describe = |s: &Option<Summary>| match s {
+        Some(s) => vec![
+            format!("sha256 {}", s.sha256),
+            format!("subject {}", s.subject),
+            format!(
+                "names {}",
+                if s.names.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    s.names.join(", ")
+                }
+            ),
+            format!("expires {}", s.expires()),
+        ],
+        None => vec!["(not a readable certificate)".to_string()],
+    };
+    let mut lines = Vec::new();
+    if c.from.is_some() {
+        lines.extend(
+            describe(&c.from)
+                .into_iter()
+                .map(|l| format!("      {}", p.diff_line(&format!("- {l}")))),
+        );
+    }
+    lines.extend(
+        describe(&c.to)
+            .into_iter()
+            .map(|l| format!("      {}", p.diff_line(&format!("+ {l}")))),
+    );
+    lines
 }
 
 /// One change in a line, without colour or diff (for messages).
@@ -260,4 +300,50 @@ pub fn rollout(steps: &[crate::apply::Step]) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(name: &str, sha: &str) -> Summary {
+        Summary {
+            sha256: sha.into(),
+            subject: format!("CN={name}"),
+            issuer: "CN=Lab CA".into(),
+            names: vec![name.into(), format!("www.{name}")],
+            not_before: 0,
+            not_after: 86_400 * 366,
+        }
+    }
+
+    #[test]
+    fn a_certificate_change_shows_old_and_new_by_fingerprint_subject_names_and_expiry() {
+        let change = CertificateChange {
+            from: Some(summary("old.example", "AA:01")),
+            to: Some(summary("foobar.com", "BB:02")),
+        };
+        let lines = certificate_lines(&change, &Paint { on: false });
+        assert_eq!(
+            lines,
+            [
+                "      - sha256 AA:01",
+                "      - subject CN=old.example",
+                "      - names old.example, www.old.example",
+                "      - expires 1971-01-02 00:00 UTC",
+                "      + sha256 BB:02",
+                "      + subject CN=foobar.com",
+                "      + names foobar.com, www.foobar.com",
+                "      + expires 1971-01-02 00:00 UTC",
+            ]
+        );
+        let new = CertificateChange {
+            from: None,
+            to: None,
+        };
+        assert_eq!(
+            certificate_lines(&new, &Paint { on: false }),
+            ["      + (not a readable certificate)"]
+        );
+    }
 }

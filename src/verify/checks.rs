@@ -79,11 +79,17 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
         });
         db_id = Some(id);
     }
-    let lbs: Vec<(&HostState, u16, String)> = hosts
+    // The site as a client reaches it: over HTTPS when the load balancer serves it.
+    let lbs: Vec<(&HostState, u16, String, &str)> = hosts
         .iter()
         .filter_map(|h| {
             h.health.iter().find_map(|c| match c {
-                HealthCheck::LoadBalancer(http) => Some((*h, http.port, http.host_header.clone())),
+                HealthCheck::LoadBalancer(http) => Some((
+                    *h,
+                    http.port,
+                    http.host_header.clone(),
+                    if http.tls { "https" } else { "http" },
+                )),
                 _ => None,
             })
         })
@@ -93,7 +99,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
     {
         for h in &hosts {
             let client = db.clients.contains(&h.address);
-            let is_lb = lbs.iter().any(|(l, _, _)| l.name == h.name);
+            let is_lb = lbs.iter().any(|(l, _, _, _)| l.name == h.name);
             if !client && !is_lb {
                 continue;
             }
@@ -116,7 +122,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
             });
         }
     }
-    let from = lbs.first().map(|(l, _, _)| *l);
+    let from = lbs.first().map(|(l, _, _, _)| *l);
     for w in &hosts {
         let Some(http) = w.health.iter().find_map(|c| match c {
             HealthCheck::Web(http) => Some(http),
@@ -153,7 +159,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
             needs_one_of: Vec::new(),
         });
     }
-    for (lb, port, host_header) in &lbs {
+    for (lb, port, host_header, scheme) in &lbs {
         let mut backend_checks = Vec::new();
         let mut servers = Vec::new();
         let mut socket = String::new();
@@ -197,7 +203,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
                 host_header, lb.name
             ),
             probe: Probe::Spread {
-                url: format!("http://{}:{port}/", url_host(&lb.address)),
+                url: format!("{scheme}://{}:{port}/", url_host(&lb.address)),
                 host_header: host_header.clone(),
                 socket,
                 servers,

@@ -16,4 +16,5 @@ mod property;
 mod render;
 mod render_out;
 mod schema;
+mod tls;
 mod validate;

@@ -991,7 +991,7 @@ fn password_lines(
     let password = &password.value;
     let secrets = Secrets {
         db_password: Some(Secret::new(password.clone())),
-        tsig: None,
+        ..Secrets::default()
     };
     let desired = render::render(t, &loaded.source, tera, &secrets)
         .map_err(|e| fail(format!("render with the password fails: {e}")))?;

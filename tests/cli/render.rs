@@ -63,7 +63,7 @@ fn a_file_holding_the_secret_is_sensitive_whatever_its_template() {
         &tera,
         &Secrets {
             db_password: Some(secret),
-            tsig: None,
+            ..Secrets::default()
         },
     )
     .unwrap();

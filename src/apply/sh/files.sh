@@ -38,8 +38,9 @@ cleanup() {
   rm -f -- $staged
   if [ "$nginx_check" = 1 ]; then rm -f "$NGINX_CHECK"; fi
   if [ -n "$named_root" ]; then rm -rf "$named_root"; fi
+  if [ -n "$haproxy_root" ]; then rm -rf "$haproxy_root"; fi
 }
-named_root=''
+named_root='' haproxy_root=''
 
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
@@ -86,13 +87,13 @@ mysql_check() {
     mysqld --defaults-file="$1" --validate-config
   fi
 }
-named_conf=0
+named_conf=0 haproxy=0
 check() {
   if ! has_content "$1"; then return 0; fi
   s=$2$STAGED
   case $6 in
     none) ;;
-    haproxy) run_check "$2" 'haproxy -c' haproxy -c -f "$s" ;;
+    haproxy) haproxy=1 ;;
     mysql) run_check "$2" mariadbd mysql_check "$s" ;;
     named-conf) named_conf=1 ;;
     systemd) run_check "$2" 'systemd-analyze verify' systemd_check "$s" "${2##*/}" ;;
@@ -121,6 +122,33 @@ if [ "$named_conf" = 1 ]; then
   cp -a /etc/bind "$named_root/etc/"
   each_file stage_named "$@"
   run_check /etc/bind/named.conf named-checkconf named-checkconf -t "$named_root" /etc/bind/named.conf
+fi
+
+# HAProxy loads its certificates (and the key beside each) from `crt-base`: the configuration is
+# checked as HAProxy will read it, in a private copy of /etc/haproxy with the staged files in place
+# and crt-base moved into the copy, so a new certificate is checked with its new key (or the
+# staged configuration with the live certificates) and never a staged file against a stale one.
+HAPROXY_MAIN=/etc/haproxy/haproxy.cfg
+stage_haproxy() {
+  if has_content "$1" && [ "$6" = haproxy ]; then
+    mkdir -p "$haproxy_root$(dirname "$2")"
+    cp -p "$2$STAGED" "$haproxy_root$2"
+  fi
+}
+# Checker output names the host's paths, not the copy's.
+haproxy_check() {
+  sed -i "s#^\([[:space:]]*crt-base[[:space:]][[:space:]]*\)/#\1$haproxy_root/#" "$haproxy_root$HAPROXY_MAIN"
+  if ! out=$(haproxy -c -f "$haproxy_root$HAPROXY_MAIN" 2>&1); then
+    printf '%s\n' "$out" | sed "s#$haproxy_root##g"
+    return 1
+  fi
+}
+if [ "$haproxy" = 1 ]; then
+  haproxy_root=$(mktemp -d)
+  mkdir -p "$haproxy_root/etc"
+  if [ -d /etc/haproxy ]; then cp -a /etc/haproxy "$haproxy_root/etc/"; fi
+  each_file stage_haproxy "$@"
+  run_check "$HAPROXY_MAIN" 'haproxy -c' haproxy_check
 fi
 
 owe "$owed"

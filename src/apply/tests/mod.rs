@@ -99,6 +99,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
                 port: 80,
                 path: "/healthz".into(),
                 host_header: "www.example.com".into(),
+                tls: false,
             }),
         ),
         Role::Db => (
@@ -113,6 +114,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
                 port: 80,
                 path: "/healthz".into(),
                 host_header: "www.example.com".into(),
+                tls: false,
             }),
         ),
     };
@@ -137,6 +139,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
                 action: Action::Reload,
             }],
             create_only: false,
+            certificate: false,
         }],
         services: vec![Service {
             name: service.into(),
@@ -177,6 +180,7 @@ pub(super) fn file_change(h: &HostState) -> ResourcePlan {
                 mode: None,
                 owner: None,
                 replaces: None,
+                certificate: None,
             },
             Change::Service {
                 name: h.services[0].name.clone(),

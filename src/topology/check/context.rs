@@ -7,4 +7,6 @@ pub struct Context<'a> {
     /// The folder relative paths in the topology are resolved against.
     pub base_dir: &'a Path,
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// The time certificates are checked at, in seconds since the Unix epoch.
+    pub now: i64,
 }

@@ -95,7 +95,7 @@ pub(super) fn secret(
             }
         }
         SecretSource::File(path) => {
-            let p = ctx.base_dir.join(&path.value);
+            let p = crate::topology::local_path(ctx.base_dir, &path.value);
             if !p.is_file() {
                 out.push(
                     Problem::warning("topology::secret-unset", path.span, format!("the file `{}` ({what}) does not exist", p.display()))

@@ -11,9 +11,11 @@ mod dns;
 mod load_balancer;
 mod names;
 mod network;
+mod tls;
 
 pub use context::Context;
 pub use load_balancer::resolve_servers;
+pub use tls::EXPIRY_WARNING_DAYS;
 
 use super::model::Topology;
 use crate::diagnostic::Problem;
@@ -23,6 +25,7 @@ use dns::dns;
 use load_balancer::load_balancer;
 use names::names;
 use network::{hosts, ports};
+use tls::tls;
 
 pub fn check(t: &Topology, ctx: &Context) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -35,6 +38,7 @@ pub fn check(t: &Topology, ctx: &Context) -> Vec<Problem> {
         database::secret(ctx, &k.secret, "the TSIG key's secret", &mut out);
     }
     app(t, ctx, &mut out);
+    tls(t, ctx, &mut out);
     names(t, &mut out);
     out
 }

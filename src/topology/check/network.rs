@@ -124,6 +124,12 @@ fn host_ports<'t>(t: &'t Topology, h: &'t Host) -> Vec<(u16, String, Span)> {
                 .iter()
                 .map(|p| (p.value, "HAProxy".to_string(), p.span)),
         );
+        // HTTP and HTTPS on one port is a clash, though both are HAProxy's.
+        ports.extend(
+            lb.tls
+                .iter()
+                .map(|tls| (tls.port.value, "HAProxy (HTTPS)".to_string(), tls.port.span)),
+        );
     }
     if h.has(Role::Web)
         && let Some(w) = &t.web

@@ -1,7 +1,9 @@
 //! The `load_balancer` section and the backend entries it names.
 
-use super::grammar::{GROUP_NAME, STATS_SOCKET, URL_PATH, shown};
-use super::keys::{BACKEND, HEALTH_CHECK, LOAD_BALANCER, ROUTE, TIMEOUTS};
+use super::grammar::{GROUP_NAME, LOCAL_PATH, STATS_SOCKET, URL_PATH, shown};
+use super::keys::{
+    BACKEND, HEALTH_CHECK, HSTS_DEFAULT, HSTS_MAX, LOAD_BALANCER, ROUTE, TIMEOUTS, TLS, TLS_KEY,
+};
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
 use crate::topology::model::*;
@@ -181,6 +183,52 @@ pub(super) fn load_balancer(
             .get("stats_socket")
             .and_then(|n| STATS_SOCKET.read(n, "stats_socket", d))
             .map_or_else(|| "/run/haproxy/admin.sock".into(), |s| s.value),
+        tls: f.get("tls").and_then(|n| tls(n, d)),
+    })
+}
+
+/// `load_balancer.tls`: the certificate's path, where its key comes from, the port, the redirect
+/// and HSTS.
+fn tls(node: &Node, d: &mut Decoder) -> Option<Tls> {
+    let f = d.map(node, "load_balancer.tls", &TLS.names())?;
+    let Some((certificate, key)) = f.get("certificate").zip(f.get("key")) else {
+        d.push(
+            Problem::error(
+                "topology::missing-key",
+                node.span,
+                "load_balancer.tls needs `certificate` and `key`",
+            )
+            .label("incomplete tls")
+            .help("e.g. `tls: { certificate: certs/site.pem, key: { file: secrets/site.key } }`"),
+        );
+        return None;
+    };
+    let certificate = LOCAL_PATH.read(certificate, "load_balancer.tls.certificate", d);
+    let key = super::secret::secret(key, &TLS_KEY, "FOOBAR_TLS_KEY", d);
+    let port = f
+        .get("port")
+        .and_then(|n| d.port(n, "load_balancer.tls.port"))
+        .unwrap_or(Sp::new(443, f.node.span));
+    let redirect_http = f
+        .get("redirect_http")
+        .and_then(|n| d.bool(n, "load_balancer.tls.redirect_http"))
+        .unwrap_or(true);
+    let hsts_seconds = match f.get("hsts") {
+        None => HSTS_DEFAULT,
+        Some(n) => match n.value {
+            Value::Bool(true) => HSTS_DEFAULT,
+            Value::Bool(false) => 0,
+            _ => d
+                .u32(n, "load_balancer.tls.hsts", 0, HSTS_MAX as u32)
+                .map_or(HSTS_DEFAULT, |s| s.value),
+        },
+    };
+    Some(Tls {
+        certificate: certificate?,
+        key: key?,
+        port,
+        redirect_http,
+        hsts_seconds,
     })
 }
 

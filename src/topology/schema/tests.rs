@@ -32,7 +32,8 @@ const BASE: &str = r#"{
     "timeouts": {},
     "backends": [{ "role": "web" }],
     "groups": { "api": [{ "host": "web-01" }] },
-    "routes": [{ "path_prefix": "/api/", "group": "api" }]
+    "routes": [{ "path_prefix": "/api/", "group": "api" }],
+    "tls": { "certificate": "certs/foobar.pem", "key": { "env": "FOOBAR_TLS_KEY" } }
   },
   "web": {},
   "app": { "environment": { "MODE": "production" } },

@@ -1,7 +1,10 @@
 //! The keys of `load_balancer`, its routes and its backend entries.
 
+use super::database::{SECRET_KEYS, SECRET_RULES};
 use super::{Absent, Key, Rule, Section, Shape, names};
-use crate::topology::load::grammar::{GROUP_NAME, HOST_NAME, STATS_SOCKET, TextSchema, URL_PATH};
+use crate::topology::load::grammar::{
+    GROUP_NAME, HOST_NAME, LOCAL_PATH, STATS_SOCKET, TextSchema, URL_PATH,
+};
 use crate::topology::model::Algorithm;
 
 const ALGORITHMS: [&str; 3] = names(&Algorithm::ALL);
@@ -103,7 +106,83 @@ pub const LOAD_BALANCER: Section = Section {
             ty: "absolute path, at most 97 characters (HAProxy's limit), not ending in `/`",
             meaning: "Admin socket (level admin), used to drain and ready servers.",
         },
+        Key {
+            name: "tls",
+            shape: Shape::Map(&TLS),
+            default: Absent::None,
+            ty: "mapping",
+            meaning: "HTTPS: HAProxy terminates TLS (1.2 and 1.3 only, forward-secret ciphers) \
+                      with this certificate and key.",
+        },
     ],
+};
+
+/// The longest HSTS `max-age` taken: two years, what the preload list asks for.
+pub const HSTS_MAX: i64 = 63_072_000;
+
+/// HSTS `max-age` when `hsts` is left out: 180 days.
+pub const HSTS_DEFAULT: u32 = 15_552_000;
+
+pub const TLS: Section = Section {
+    name: "load_balancer.tls",
+    table: false,
+    rules: &[],
+    keys: &[
+        Key {
+            name: "certificate",
+            shape: Shape::Text(LOCAL_PATH.schema),
+            default: Absent::Required,
+            ty: "path, one line",
+            meaning: "PEM file with the certificate chain, the site's certificate first, relative \
+                      to the topology's folder (`~/` is the home folder). Its names must cover \
+                      every `web.server_names`.",
+        },
+        Key {
+            name: "key",
+            shape: Shape::Map(&TLS_KEY),
+            default: Absent::Required,
+            ty: "mapping: `{ env: VAR }`, `{ file: PATH }` or `{ value: TEXT, insecure: true }`",
+            meaning: "The certificate's private key, PEM: a `file` or a variable holding all of it \
+                      (`value` takes one line, so no PEM). Compared with the certificate when it \
+                      is PKCS #8; never in output, plans, argv or logs, and 0600 on the host.",
+        },
+        Key {
+            name: "port",
+            shape: Shape::PORT,
+            default: Absent::Value("443"),
+            ty: "port",
+            meaning: "The HTTPS port; `listen` stays plain HTTP.",
+        },
+        Key {
+            name: "redirect_http",
+            shape: Shape::Bool,
+            default: Absent::Value("true"),
+            ty: "bool",
+            meaning: "Answer plain HTTP requests with a 301 to the same URL over HTTPS.",
+        },
+        Key {
+            name: "hsts",
+            shape: Shape::AnyOf(&[
+                Shape::Int {
+                    min: 0,
+                    max: HSTS_MAX,
+                },
+                Shape::Bool,
+            ]),
+            default: Absent::Value("15552000"),
+            ty: "seconds (0..63072000) or `false`",
+            meaning: "`Strict-Transport-Security: max-age=N` on HTTPS answers (180 days by \
+                      default): browsers then refuse plain HTTP to the site for that long. `0` or \
+                      `false` sends none; `true` is the default.",
+        },
+    ],
+};
+
+pub const TLS_KEY: Section = Section {
+    name: "load_balancer.tls.key",
+    table: false,
+    rules: SECRET_RULES,
+    keys: SECRET_KEYS,
 };
 
 pub const HEALTH_CHECK: Section = Section {

@@ -20,7 +20,9 @@ pub use app::APP;
 pub use database::{DATABASE, PASSWORD};
 pub use dns::{DNS, KEY, RECORD, TSIG_SECRET};
 pub use hosts::{HOST, HOST_SSH, SSH};
-pub use load_balancer::{BACKEND, HEALTH_CHECK, LOAD_BALANCER, ROUTE, TIMEOUTS};
+pub use load_balancer::{
+    BACKEND, HEALTH_CHECK, HSTS_DEFAULT, HSTS_MAX, LOAD_BALANCER, ROUTE, TIMEOUTS, TLS, TLS_KEY,
+};
 pub use web::WEB;
 
 use super::grammar::{DNS_NAME, HOST_NAME, TextSchema};
