@@ -12,6 +12,18 @@ pub struct Desired {
     pub hosts: Vec<HostState>,
     /// The managed DNS records, with host names resolved to addresses.
     pub dns: Option<Zone>,
+    /// How clients reach the site over HTTPS, when the load balancers serve it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub https: Option<SiteHttps>,
+}
+
+/// The site as an HTTPS client sees it: the name it asks for (SNI and certificate), the port, and
+/// the CAs it trusts (a local PEM file; none: this machine's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SiteHttps {
+    pub name: String,
+    pub port: u16,
+    pub trust: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

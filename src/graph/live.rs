@@ -149,7 +149,7 @@ pub fn apply(graph: &mut Graph, outcomes: &[Outcome]) {
                 }
                 per_lb.push((lb.to_string(), backend.to_string(), m));
             }
-            Hop::Site => nodes_push(&mut nodes, node_at(&lb_id(subject)), &m),
+            Hop::Site | Hop::Tls => nodes_push(&mut nodes, node_at(&lb_id(subject)), &m),
             Hop::Dns => {
                 let id = record_id(subject);
                 nodes_push(&mut nodes, node_at(&id), &m);

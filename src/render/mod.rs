@@ -190,10 +190,24 @@ pub fn render(
         mark_secret_holders(&mut state, secrets.tls_key());
         hosts.push(state);
     }
+    let https = t
+        .load_balancer
+        .as_ref()
+        .and_then(|lb| lb.tls.as_ref())
+        .map(|tls| crate::desired::SiteHttps {
+            name: serving::host_header(t),
+            port: tls.port.value,
+            trust: tls.trust.as_ref().map(|p| {
+                crate::topology::local_path(&source.base_dir, &p.value)
+                    .display()
+                    .to_string()
+            }),
+        });
     Ok(Desired {
         domain: t.domain.value.clone(),
         hosts,
         dns: view::zone(t),
+        https,
     })
 }
 

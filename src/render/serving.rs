@@ -7,7 +7,7 @@ use crate::topology::check::resolve_servers;
 use crate::topology::{Host, Role, Topology};
 
 /// The Host header health checks send: the first server name, else the domain.
-fn host_header(t: &Topology) -> String {
+pub fn host_header(t: &Topology) -> String {
     t.web
         .as_ref()
         .and_then(|w| w.server_names.first())

@@ -281,6 +281,8 @@ pub struct Tls {
     pub certificate: Sp<String>,
     pub key: Sp<SecretSource>,
     pub port: Sp<u16>,
+    /// The CAs clients trust (PEM), for verify; none: the system's.
+    pub trust: Option<Sp<String>>,
     pub redirect_http: bool,
     /// HSTS `max-age` in seconds; 0 sends no header.
     pub hsts_seconds: u32,

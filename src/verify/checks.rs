@@ -194,6 +194,27 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
             }
         }
         let requests = (servers.len() * 3).max(3);
+        // The handshake as a client makes it, from here; the site's requests below then only
+        // need the connection (their chain is this check's).
+        if let Some(https) = desired.https.as_ref().filter(|_| *scheme == "https") {
+            out.push(Check {
+                id: format!("tls:{}", lb.name),
+                hop: Hop::Tls,
+                host: lb.name.clone(),
+                title: format!(
+                    "{} presents a certificate for {} that the client trusts",
+                    lb.name, https.name
+                ),
+                probe: Probe::Tls {
+                    name: https.name.clone(),
+                    address: lb.address.clone(),
+                    port: https.port,
+                    trust: https.trust.clone(),
+                },
+                needs: Vec::new(),
+                needs_one_of: Vec::new(),
+            });
+        }
         out.push(Check {
             id: format!("site:{}", lb.name),
             hop: Hop::Site,
@@ -203,7 +224,11 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
                 host_header, lb.name
             ),
             probe: Probe::Spread {
-                url: format!("{scheme}://{}:{port}/", url_host(&lb.address)),
+                url: if *scheme == "https" {
+                    format!("https://{host_header}:{port}/")
+                } else {
+                    format!("http://{}:{port}/", url_host(&lb.address))
+                },
                 host_header: host_header.clone(),
                 socket,
                 servers,

@@ -6,6 +6,7 @@
 mod checks;
 mod run;
 mod stat;
+mod tls;
 
 pub use checks::checks;
 pub use run::{Context, run};
@@ -25,6 +26,7 @@ pub enum Hop {
     Web,
     LoadBalancer,
     Site,
+    Tls,
 }
 
 impl Hop {
@@ -39,6 +41,7 @@ impl Hop {
             Hop::Web => "web -> app -> database",
             Hop::LoadBalancer => "load balancer",
             Hop::Site => "site",
+            Hop::Tls => "TLS",
         }
     }
 }
@@ -92,6 +95,15 @@ pub enum Probe {
     /// From this machine: the zone's authoritative server answers `name` with exactly
     /// `address` (an A record).
     Record { name: String, address: String },
+    /// From this machine: an HTTPS handshake with the load balancer at `address:port` as `name`
+    /// succeeds, its chain trusted (by `trust`, or this machine's CAs) and its names covering
+    /// `name`; the evidence says the certificate's names and days left.
+    Tls {
+        name: String,
+        address: String,
+        port: u16,
+        trust: Option<String>,
+    },
     /// Not checked: the topology gives no way to (records managed by hand).
     Unsupported { why: String },
 }

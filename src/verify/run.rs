@@ -84,7 +84,11 @@ pub async fn run(
         let observed = &observed;
         async move {
             let result = match remotes.get(&c.host) {
-                _ if matches!(c.probe, Probe::Unsupported { .. } | Probe::Record { .. }) => {
+                _ if matches!(
+                    c.probe,
+                    Probe::Unsupported { .. } | Probe::Record { .. } | Probe::Tls { .. }
+                ) =>
+                {
                     one(ctx, c, None, observed).await
                 }
                 Some(Ok(r)) => one(ctx, c, Some(r.as_ref()), observed).await,
@@ -134,6 +138,16 @@ async fn one(
     match &c.probe {
         Probe::Unsupported { why } => return found(Status::NotChecked, why.clone()),
         Probe::Record { name, address } => return record(ctx, name, address).await,
+        Probe::Tls {
+            name,
+            address,
+            port,
+            trust,
+        } => {
+            let (status, evidence) =
+                super::tls::handshake(name, address, *port, trust.as_deref()).await?;
+            return found(status, evidence);
+        }
         _ => {}
     }
     let remote = remote.ok_or("no connection")?;
@@ -258,15 +272,25 @@ async fn one(
             servers,
             requests,
         } => {
+            // Over HTTPS the name is asked for at the load balancer's own address (loopback:
+            // the script runs there); the chain is the TLS check's, not this one's.
+            let resolve = url
+                .strip_prefix("https://")
+                .and_then(|rest| rest.strip_suffix('/'))
+                .map(|name_port| format!("{name_port}:127.0.0.1"))
+                .unwrap_or_default();
             let s = script("spread", include_str!("sh/spread.sh"))
                 .arg(url.clone())
                 .arg(host_header.clone())
                 .arg(requests.to_string())
-                .arg(socket.clone());
+                .arg(socket.clone())
+                .arg(resolve);
             let (_, text) = exec(remote, &s).await?;
             spread(&text, servers, *requests)
         }
-        Probe::Unsupported { .. } | Probe::Record { .. } => unreachable!("handled above"),
+        Probe::Unsupported { .. } | Probe::Record { .. } | Probe::Tls { .. } => {
+            unreachable!("handled above")
+        }
     }
 }
 

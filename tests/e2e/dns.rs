@@ -56,20 +56,6 @@ fn nsupdate(commands: &str) {
     assert!(child.wait().unwrap().success(), "nsupdate {commands}");
 }
 
-/// The lab inventory after `edit`, in a folder of its own (paths made absolute).
-fn variant(edit: impl Fn(&str) -> String) -> (tempfile::TempDir, String) {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let text = std::fs::read_to_string(std::path::Path::new(root).join(INVENTORY))
-        .unwrap()
-        .replace("../examples/", &format!("{root}/examples/"));
-    let edited = edit(&text);
-    assert_ne!(edited, text, "the edit changes the inventory");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("lab.yaml");
-    std::fs::write(&path, edited).unwrap();
-    (dir, path.display().to_string())
-}
-
 fn with_api(target: &str) -> impl Fn(&str) -> String {
     let target = target.to_string();
     move |t: &str| {

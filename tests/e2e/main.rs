@@ -13,4 +13,5 @@ mod plan;
 mod rolling;
 mod secrets;
 mod security;
+mod tls;
 mod verify;

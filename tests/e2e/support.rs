@@ -146,3 +146,17 @@ pub fn has_row(stdout: &str, row: &str) -> bool {
         cells.join(" | ").starts_with(row)
     })
 }
+
+/// The lab inventory after `edit`, in a folder of its own (paths made absolute).
+pub fn variant(edit: impl Fn(&str) -> String) -> (tempfile::TempDir, String) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = std::fs::read_to_string(std::path::Path::new(root).join(INVENTORY))
+        .unwrap()
+        .replace("../examples/", &format!("{root}/examples/"));
+    let edited = edit(&text);
+    assert_ne!(edited, text, "the edit changes the inventory");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lab.yaml");
+    std::fs::write(&path, edited).unwrap();
+    (dir, path.display().to_string())
+}

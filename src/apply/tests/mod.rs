@@ -240,6 +240,7 @@ pub(super) fn lab(
             domain: "example.com".into(),
             hosts,
             dns: None,
+            https: None,
         },
         remotes,
         log,

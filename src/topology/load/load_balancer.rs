@@ -209,6 +209,9 @@ fn tls(node: &Node, d: &mut Decoder) -> Option<Tls> {
         .get("port")
         .and_then(|n| d.port(n, "load_balancer.tls.port"))
         .unwrap_or(Sp::new(443, f.node.span));
+    let trust = f
+        .get("trust")
+        .and_then(|n| LOCAL_PATH.read(n, "load_balancer.tls.trust", d));
     let redirect_http = f
         .get("redirect_http")
         .and_then(|n| d.bool(n, "load_balancer.tls.redirect_http"))
@@ -227,6 +230,7 @@ fn tls(node: &Node, d: &mut Decoder) -> Option<Tls> {
         certificate: certificate?,
         key: key?,
         port,
+        trust,
         redirect_http,
         hsts_seconds,
     })

@@ -154,6 +154,14 @@ pub const TLS: Section = Section {
             meaning: "The HTTPS port; `listen` stays plain HTTP.",
         },
         Key {
+            name: "trust",
+            shape: Shape::Text(LOCAL_PATH.schema),
+            default: Absent::Derived("this machine's trusted CAs"),
+            ty: "path, one line",
+            meaning: "PEM file of the CAs a client trusts, for `verify`'s handshake (the lab's \
+                      CA for the lab), relative to the topology's folder.",
+        },
+        Key {
             name: "redirect_http",
             shape: Shape::Bool,
             default: Absent::Value("true"),
