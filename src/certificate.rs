@@ -106,8 +106,9 @@ impl Chain {
     /// Whether the PEM private key is the leaf's. Only PKCS #8 keys are read (what
     /// `openssl genpkey`, certbot and rcgen write).
     pub fn key_matches(&self, key_pem: &str) -> Result<bool, CertificateError> {
-        let key = rcgen::KeyPair::from_pem(key_pem).map_err(|e| CertificateError::Key {
-            reason: e.to_string(),
+        // A parser's message about a key may quote a line of it: only a fixed reason is kept.
+        let key = rcgen::KeyPair::from_pem(key_pem).map_err(|_| CertificateError::Key {
+            reason: "it is not a PEM PKCS #8 private key of a supported type".into(),
         })?;
         Ok(key.public_key_raw() == self.leaf_public_key.as_slice())
     }

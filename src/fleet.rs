@@ -22,6 +22,8 @@ pub struct Prepared {
     pub db_password: Option<Secret>,
     /// The TSIG key's secret (base64), checked.
     pub tsig: Option<Secret>,
+    /// The TLS private key (PEM): blanked out of what steps report.
+    pub tls_key: Option<Secret>,
     pub templates: Option<PathBuf>,
 }
 
@@ -90,7 +92,7 @@ pub fn prepare(
     let secrets = Secrets {
         db_password: db_password.clone(),
         tsig: tsig.clone(),
-        tls_key,
+        tls_key: tls_key.clone(),
     };
     let desired = render::render(&topology, &source, &tera, &secrets)?;
     Ok(Prepared {
@@ -99,6 +101,7 @@ pub fn prepare(
         desired,
         db_password,
         tsig,
+        tls_key,
         templates: templates.map(Path::to_path_buf),
     })
 }

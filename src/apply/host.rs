@@ -68,11 +68,21 @@ impl<'a> HostRun<'a> {
 
     /// Step output with the database password (if any) blanked: mysql may quote a statement.
     pub fn redact(&self, text: String) -> String {
-        [self.run.db_password, self.run.tsig]
+        let key_lines = self
+            .run
+            .tls_key
+            .into_iter()
+            .flat_map(|k| k.expose().lines())
+            .map(str::trim)
+            .filter(|l| l.len() >= 16 && !l.starts_with("-----"));
+        let whole = [self.run.db_password, self.run.tsig]
             .into_iter()
             .flatten()
-            .filter(|s| !s.expose().is_empty())
-            .fold(text, |t, s| t.replace(s.expose(), crate::secret::REDACTED))
+            .map(|s| s.expose())
+            .filter(|s| !s.is_empty());
+        whole
+            .chain(key_lines)
+            .fold(text, |t, s| t.replace(s, crate::secret::REDACTED))
     }
 
     /// Runs a script; its standard output when it succeeds.

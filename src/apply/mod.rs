@@ -82,6 +82,8 @@ pub struct Run<'a> {
     pub db_password: Option<&'a Secret>,
     /// The TSIG key's secret: blanked out too (named-checkconf quotes what it rejects).
     pub tsig: Option<&'a Secret>,
+    /// The TLS private key: each of its lines blanked out too (a PEM rarely shows whole).
+    pub tls_key: Option<&'a Secret>,
     pub forks: usize,
     /// Serving hosts changed at once after the canary (a rolling change).
     pub batch: usize,

@@ -317,6 +317,7 @@ fn locked_run(
         remotes: &remotes,
         db_password: p.db_password.as_ref(),
         tsig: p.tsig.as_ref(),
+        tls_key: p.tls_key.as_ref(),
         forks: args.forks,
         batch: args.batch as usize,
         drain_timeout: args.drain_timeout,

@@ -111,7 +111,14 @@ pub fn needs_new(site_pem: Option<&str>, names: &[String], now: i64) -> bool {
 pub fn ensure(files: &LabTls, names: &[String]) -> Result<Issued, LabError> {
     let now = OffsetDateTime::now_utc();
     let site = std::fs::read_to_string(&files.certificate).ok();
-    if !needs_new(site.as_deref(), names, now.unix_timestamp()) && files.key.is_file() {
+    // Kept only whole: a site certificate that covers the names, has time left, and matches
+    // the key beside it (a run cut between the two writes left them apart).
+    let pair_matches = site
+        .as_deref()
+        .and_then(|p| crate::certificate::Chain::parse(p.as_bytes()).ok())
+        .zip(std::fs::read_to_string(&files.key).ok())
+        .is_some_and(|(chain, key)| chain.key_matches(&key).unwrap_or(false));
+    if !needs_new(site.as_deref(), names, now.unix_timestamp()) && pair_matches {
         return Ok(Issued::Kept);
     }
     if let Some(dir) = files.ca.parent() {
@@ -121,7 +128,11 @@ pub fn ensure(files: &LabTls, names: &[String]) -> Result<Issued, LabError> {
         std::fs::read_to_string(&files.ca),
         std::fs::read_to_string(&files.ca_key),
     ) {
-        (Ok(pem), Ok(key)) => (pem, KeyPair::from_pem(&key).map_err(error)?),
+        (Ok(pem), Ok(key)) => (
+            pem,
+            KeyPair::from_pem(&key)
+                .map_err(|_| error("its key file is not a PEM private key it can read"))?,
+        ),
         _ => {
             let (pem, key) = new_ca(now)?;
             write(&files.ca_key, &key.serialize_pem(), 0o600)?;

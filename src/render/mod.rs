@@ -195,7 +195,11 @@ pub fn render(
         .as_ref()
         .and_then(|lb| lb.tls.as_ref())
         .map(|tls| crate::desired::SiteHttps {
-            name: serving::host_header(t),
+            // A client asks for a name: a wildcard's is asked as www.
+            name: match serving::host_header(t) {
+                n if n.starts_with("*.") => format!("www{}", &n[1..]),
+                n => n,
+            },
             port: tls.port.value,
             trust: tls.trust.as_ref().map(|p| {
                 crate::topology::local_path(&source.base_dir, &p.value)

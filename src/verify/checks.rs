@@ -225,7 +225,8 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
             ),
             probe: Probe::Spread {
                 url: if *scheme == "https" {
-                    format!("https://{host_header}:{port}/")
+                    let name = desired.https.as_ref().map_or(host_header, |h| &h.name);
+                    format!("https://{name}:{port}/")
                 } else {
                     format!("http://{}:{port}/", url_host(&lb.address))
                 },

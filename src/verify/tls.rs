@@ -93,7 +93,13 @@ pub async fn handshake(
             Status::Fail,
             format!("{evidence}: fewer than {MIN_DAYS} days left, renew it"),
         ),
-        _ => (Status::Pass, evidence),
+        Some(_) => (Status::Pass, evidence),
+        None => (
+            Status::Fail,
+            format!(
+                "{evidence}: curl did not say when the certificate expires, so its days left are unknown"
+            ),
+        ),
     })
 }
 

@@ -172,7 +172,7 @@ fn https_is_rendered_with_redirect_hsts_and_a_hidden_key() {
         "crt-base /etc/haproxy/certs",
         "ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets",
         "bind :443 ssl crt foobar.com.pem alpn h2,http/1.1",
-        "http-request redirect scheme https code 301 unless { ssl_fc }",
+        "http-request redirect location https://%[req.hdr(host),field(1,:)]%[pathq] code 301 unless { ssl_fc }",
         "http-request set-header X-Forwarded-Proto https if { ssl_fc }",
         "http-response set-header Strict-Transport-Security \"max-age=3600\" if { ssl_fc }",
     ] {
@@ -253,7 +253,7 @@ fn a_redirect_to_another_https_port_keeps_the_host_and_the_path() {
     let cfg = std::fs::read_to_string(out_dir.join("lb-01/etc/haproxy/haproxy.cfg")).unwrap();
     assert!(
         cfg.contains(
-            "http-request redirect location https://%[req.hdr(host),field(1,:)]:8443%[capture.req.uri] code 301 unless { ssl_fc }"
+            "http-request redirect location https://%[req.hdr(host),field(1,:)]:8443%[pathq] code 301 unless { ssl_fc }"
         ),
         "{cfg}"
     );

@@ -57,9 +57,21 @@ fn served_fingerprint() -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Puts the lab back as the inventory has it, however the test ends.
+struct BackToTheLab;
+
+impl Drop for BackToTheLab {
+    fn drop(&mut self) {
+        let _ = cli()
+            .args(["apply", "-i", INVENTORY, "--auto-approve"])
+            .output();
+    }
+}
+
 #[test]
 fn https_is_trusted_through_the_lab_ca_redirects_http_and_rotates_without_a_failed_request() {
     let (_lab, _) = lab();
+    let _back = BackToTheLab;
     let files = lab_tls();
     assert!(
         files.ca.is_file() && files.certificate.is_file(),
@@ -136,7 +148,7 @@ fn https_is_trusted_through_the_lab_ca_redirects_http_and_rotates_without_a_fail
         .success();
     let (_d2, rotated) = variant(with_tls(&cert_path, &key_path, false));
     let before = served_fingerprint();
-    let http_load = crate::load::start(4, "/", 4000, Duration::from_secs(40));
+    let http_load = crate::load::start(4, "/", 60_000, Duration::from_secs(60));
     let stop = Arc::new(AtomicBool::new(false));
     let (sent, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let https_load = {
@@ -156,10 +168,12 @@ fn https_is_trusted_through_the_lab_ca_redirects_http_and_rotates_without_a_fail
         })
     };
     std::thread::sleep(Duration::from_millis(500));
+    let applying = Instant::now();
     let out = cli()
         .args(["apply", "-i", &rotated, "--auto-approve"])
         .output()
         .unwrap();
+    let apply_seconds = applying.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::SeqCst);
     https_load.join().unwrap();
@@ -179,6 +193,11 @@ fn https_is_trusted_through_the_lab_ca_redirects_http_and_rotates_without_a_fail
     assert!(
         tally.sent > 100 && sent.load(Ordering::SeqCst) > 10,
         "the loads ran"
+    );
+    assert!(
+        tally.seconds > apply_seconds,
+        "the HTTP load outlived the apply ({:.1}s < {apply_seconds:.1}s)",
+        tally.seconds
     );
     assert_eq!(tally.failed, 0, "{tally:?}");
     assert_eq!(failed.load(Ordering::SeqCst), 0);

@@ -144,7 +144,7 @@ haproxy_check() {
   fi
 }
 if [ "$haproxy" = 1 ]; then
-  haproxy_root=$(mktemp -d)
+  haproxy_root=$(mktemp -d /run/foobar-haproxy.XXXXXX)
   mkdir -p "$haproxy_root/etc"
   if [ -d /etc/haproxy ]; then cp -a /etc/haproxy "$haproxy_root/etc/"; fi
   each_file stage_haproxy "$@"

@@ -265,6 +265,7 @@ impl Lab {
             remotes: &self.remotes,
             db_password: None,
             tsig: None,
+            tls_key: None,
             forks: 32,
             batch: 1,
             drain_timeout: std::time::Duration::from_secs(30),
