@@ -21,12 +21,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 fn confirm(plan: &Plan) -> Result<bool, Error> {
-    let hosts = plan
-        .resources
-        .iter()
-        .filter(|r| !r.changes.is_empty())
-        .count();
-    eprint!("Apply these changes to {hosts} host(s)? Only 'yes' is accepted: ");
+    let changing = |zone: bool| {
+        plan.resources
+            .iter()
+            .filter(|r| !r.changes.is_empty())
+            .filter(|r| matches!(r.owner, crate::plan::Owner::Zone { .. }) == zone)
+            .count()
+    };
+    let zones = match changing(true) {
+        0 => String::new(),
+        1 => " and 1 zone".into(),
+        n => format!(" and {n} zones"),
+    };
+    eprint!(
+        "Apply these changes to {} host(s){zones}? Only 'yes' is accepted: ",
+        changing(false)
+    );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()
@@ -144,6 +154,11 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
     } else {
         None
     };
+    if !with_zone && p.desired.dns.as_ref().is_some_and(|z| z.server.is_some()) {
+        crate::ui::info(
+            "The zone's records are left alone: they go with a run over every host (no --limit).",
+        );
+    }
     let (result, live) = if locked.refused.is_empty() {
         let (live, zone) = rt.block_on(async {
             let zone = async {

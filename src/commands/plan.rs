@@ -20,6 +20,11 @@ pub(crate) fn live_plan(
     let server = if limit.is_empty() {
         fleet::zone_server(p)?
     } else {
+        if p.desired.dns.as_ref().is_some_and(|z| z.server.is_some()) {
+            crate::ui::info(
+                "The zone's records are not planned: they go with a run over every host (no --limit).",
+            );
+        }
         None
     };
     let (live, zone) = rt.block_on(async {
