@@ -21,9 +21,26 @@ pub fn run(args: &LabArgs) -> Result<ExitStatus, Error> {
                 Some(n) => scaled(&up.topology_inventory, n.into(), &lab)?,
                 None => up.topology_inventory.clone(),
             };
-            let (_, t) = commands::require_valid(topology::load(topology::read(&path)?, &|k| {
-                std::env::var(k).ok()
-            }))?;
+            let loaded = topology::load(topology::read(&path)?, &|k| std::env::var(k).ok());
+            // The lab's certificate first: a lab topology points its `tls` at it, and the checks
+            // below read it (a fresh lab has none yet; an old one may have run out).
+            if let Some(t) = loaded
+                .topology
+                .as_ref()
+                .filter(|t| t.load_balancer.is_some())
+            {
+                let files = lab::ca::LabTls::in_dir(&lab.state.dir);
+                let names = lab::site_names(t);
+                if lab::ca::ensure(&files, &names)? == lab::ca::Issued::New {
+                    ui::info(format_args!(
+                        "Issued {} for {} (trust {}).",
+                        files.certificate.display(),
+                        names.join(", "),
+                        files.ca.display()
+                    ));
+                }
+            }
+            let (_, t) = commands::require_valid(loaded)?;
             warn_if_not_lab_ssh(&t, &lab);
             let rows = lab::up(&lab, &t, &progress, up.parallel)?;
             ui::info(format_args!(

@@ -193,7 +193,7 @@ fn specs(t: &Topology) -> Vec<Spec> {
 }
 
 /// The names the site answers to: `web.server_names` and the domain.
-fn site_names(t: &Topology) -> Vec<String> {
+pub fn site_names(t: &Topology) -> Vec<String> {
     let mut names: Vec<String> = t
         .web
         .iter()
