@@ -18,7 +18,8 @@ Environment:
   FOOBAR_INFRA_INVENTORY  default for -i/--inventory
   FOOBAR_INFRA_LAB_DIR    the lab's state folder (default ~/.local/state/foobar-infra/lab)
   NO_COLOR                plain, narrated output instead of graphics (as --color never)
-  (database.password.env) the variable the topology names holds the database password";
+  (database.password.env) the variable the topology names holds the database password
+  (dns.key.secret.env)    ... the TSIG key's secret; (load_balancer.tls.key.env) the TLS key";
 
 /// Render, check and deploy a HAProxy -> Nginx + app server -> MariaDB/MySQL web stack from one
 /// YAML topology.
