@@ -278,11 +278,13 @@ impl Server {
                 help: format!("the server must serve zone {zone} as its primary"),
             })?;
         let registry_name = self.settings.registry.clone();
-        let registry = self
+        // The registry as the server holds it, strings in its order (a prerequisite compares the
+        // record exactly); one record, or it was changed by hand.
+        let texts: Vec<Vec<String>> = self
             .ask(&mut stream, &registry_name, RecordType::TXT)
             .await?
             .into_iter()
-            .find_map(|r| match r.data {
+            .filter_map(|r| match r.data {
                 RData::TXT(t) => Some(
                     t.txt_data
                         .iter()
@@ -291,12 +293,29 @@ impl Server {
                 ),
                 _ => None,
             })
-            .map(|mut v| {
-                v.sort();
-                v
+            .collect();
+        if texts.len() > 1 {
+            return Err(Failure::Refused {
+                code: format!(
+                    "{registry_name} holds {} TXT records, where this tool writes one",
+                    texts.len()
+                ),
+                help: format!(
+                    "it was changed by hand: delete it (`nsupdate`: update delete {registry_name} TXT) and apply again; only the names it listed lose the right to be pruned"
+                ),
             });
+        }
+        let registry = texts.into_iter().next();
+        // Names of this zone only: a name elsewhere is not this server's to answer.
+        let suffix = format!(".{zone}");
         let mut all: Vec<String> = names.to_vec();
-        all.extend(registry.iter().flatten().cloned());
+        all.extend(
+            registry
+                .iter()
+                .flatten()
+                .filter(|n| n.ends_with(&suffix) || **n == zone)
+                .cloned(),
+        );
         all.sort();
         all.dedup();
         let mut records = std::collections::BTreeMap::new();

@@ -57,6 +57,39 @@ pub(super) fn tls(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
     };
     let leaf = &chain.leaf;
     validity(leaf, ctx.now, cert, out);
+    // The chain's other certificates run out too: a client refuses the chain at the first.
+    for c in chain.certificates.iter().skip(1) {
+        if c.not_after <= ctx.now {
+            out.push(
+                Problem::error(
+                    "topology::tls-expired",
+                    cert.span,
+                    format!(
+                        "the chain's certificate {} expired on {}",
+                        c.subject,
+                        c.expires()
+                    ),
+                )
+                .label("expired in the chain")
+                .help("get the current intermediate certificate from the CA and put it after the site's"),
+            );
+        } else if c.days_left(ctx.now) < EXPIRY_WARNING_DAYS {
+            out.push(
+                Problem::warning(
+                    "topology::tls-expiring",
+                    cert.span,
+                    format!(
+                        "the chain's certificate {} expires in {} days, on {}",
+                        c.subject,
+                        c.days_left(ctx.now),
+                        c.expires()
+                    ),
+                )
+                .label("expires soon")
+                .help("get the CA's current intermediate certificate"),
+            );
+        }
+    }
     if let Some(i) = chain.out_of_order() {
         out.push(
             Problem::warning(
