@@ -1,0 +1,302 @@
+//! What each role puts on a host: its packages, files (rendered from their templates, with mode,
+//! owner, checker and what they reload) and services.
+
+use super::*;
+
+fn notify(service: &str, action: Action) -> Vec<Notify> {
+    vec![Notify {
+        service: service.to_string(),
+        action,
+    }]
+}
+
+impl HostRenderer<'_> {
+    fn file(&mut self, spec: FileSpec) -> Result<(), RenderError> {
+        let content = render_one(self.tera, spec.template, self.ctx, self.host)?;
+        self.state.files.push(File {
+            sha256: hex::encode(Sha256::digest(content.as_bytes())),
+            path: spec.path,
+            template: spec.template.to_string(),
+            content,
+            mode: spec.mode,
+            owner: spec.owner.to_string(),
+            group: spec.group.to_string(),
+            sensitive: spec.sensitive,
+            validate: spec.validate,
+            notify: spec.notify,
+            create_only: spec.create_only,
+            certificate: spec.certificate,
+        });
+        Ok(())
+    }
+
+    fn service(&mut self, name: &str) {
+        self.state.services.push(Service {
+            name: name.to_string(),
+            enabled: true,
+            running: true,
+        });
+    }
+
+    fn packages(&mut self, names: impl IntoIterator<Item = String>) {
+        for n in names {
+            if !self.state.packages.contains(&n) {
+                self.state.packages.push(n);
+            }
+        }
+    }
+
+    pub(super) fn lb(&mut self, t: &Topology) -> Result<(), RenderError> {
+        // socat speaks to the admin socket: verify reads server states, rolling changes drain.
+        self.packages(["haproxy".to_string(), "socat".to_string()]);
+        if let Some(tls) = view::tls_files(t) {
+            // The chain is public; the key is HAProxy's alone (it reads it as root, before it
+            // drops to its user). Either changing is a reload: the master starts new workers
+            // with the new certificate while the old ones finish their connections.
+            // The key goes beside the chain, where HAProxy looks for it: it is sensitive, and
+            // only the chain is shown in plans (as a certificate, not a diff).
+            for (path, template, key) in [
+                (tls.certificate, "haproxy/certificate.pem.tera", false),
+                (tls.key, "haproxy/certificate.key.tera", true),
+            ] {
+                self.file(FileSpec {
+                    path,
+                    template,
+                    mode: if key { 0o600 } else { 0o644 },
+                    owner: "root",
+                    group: "root",
+                    sensitive: key,
+                    validate: Some(Validator::Haproxy),
+                    notify: notify("haproxy", Action::Reload),
+                    create_only: false,
+                    certificate: !key,
+                })?;
+            }
+        }
+        self.file(FileSpec {
+            path: HAPROXY_MAIN.into(),
+            template: "haproxy/haproxy.cfg.tera",
+            mode: 0o644,
+            owner: "root",
+            group: "root",
+            sensitive: false,
+            validate: Some(Validator::Haproxy),
+            notify: notify("haproxy", Action::Reload),
+            create_only: false,
+            certificate: false,
+        })?;
+        self.service("haproxy");
+        Ok(())
+    }
+
+    pub(super) fn web(&mut self, t: &Topology) -> Result<(), RenderError> {
+        self.packages(["nginx".to_string()]);
+        let site = view::site_config_path(t);
+        for (path, template) in [
+            ("/etc/nginx/nginx.conf".to_string(), "nginx/nginx.conf.tera"),
+            (site, "nginx/site.conf.tera"),
+        ] {
+            self.file(FileSpec {
+                path,
+                template,
+                mode: 0o644,
+                owner: "root",
+                group: "root",
+                sensitive: false,
+                validate: Some(Validator::Nginx),
+                notify: notify("nginx", Action::Reload),
+                create_only: false,
+                certificate: false,
+            })?;
+        }
+        self.service("nginx");
+        Ok(())
+    }
+
+    pub(super) fn app(
+        &mut self,
+        app: &crate::topology::App,
+        release: Option<&Release>,
+    ) -> Result<(), RenderError> {
+        let name = &app.name.value;
+        let unit = format!("{name}-app.service");
+        let env_file = format!("/etc/{name}/app.env");
+        self.packages(app.packages.iter().map(|p| p.value.clone()));
+        if !self.state.users.contains(&app.user.value) {
+            self.state.users.push(app.user.value.clone());
+        }
+        match app.kind.value {
+            AppKind::Gunicorn | AppKind::Command => {
+                if app.kind.value == AppKind::Gunicorn {
+                    self.packages(["gunicorn".to_string()]);
+                }
+                self.file(FileSpec {
+                    path: env_file,
+                    template: "app/app.env.tera",
+                    mode: 0o640,
+                    owner: "root",
+                    group: &app.user.value,
+                    sensitive: true,
+                    validate: None,
+                    notify: notify(&unit, Action::Restart),
+                    create_only: false,
+                    certificate: false,
+                })?;
+                if app.kind.value == AppKind::Gunicorn {
+                    self.file(FileSpec {
+                        path: format!("/etc/{name}/gunicorn.conf.py"),
+                        template: "app/gunicorn.conf.py.tera",
+                        mode: 0o644,
+                        owner: "root",
+                        group: "root",
+                        sensitive: false,
+                        validate: None,
+                        notify: notify(&unit, Action::Reload),
+                        create_only: false,
+                        certificate: false,
+                    })?;
+                }
+                let template = match app.kind.value {
+                    AppKind::Gunicorn => "app/gunicorn.service.tera",
+                    _ => "app/command.service.tera",
+                };
+                self.file(FileSpec {
+                    path: format!("/etc/systemd/system/{unit}"),
+                    template,
+                    mode: 0o644,
+                    owner: "root",
+                    group: "root",
+                    sensitive: false,
+                    validate: Some(Validator::Systemd),
+                    notify: notify(&unit, Action::Restart),
+                    create_only: false,
+                    certificate: false,
+                })?;
+                self.service(&unit);
+            }
+            AppKind::PhpFpm => {
+                let v = &app.php_version;
+                let fpm = format!("php{v}-fpm");
+                self.packages([fpm.clone(), format!("php{v}-mysql")]);
+                self.file(FileSpec {
+                    path: format!("/etc/php/{v}/fpm/pool.d/{name}.conf"),
+                    template: "app/php-fpm-pool.conf.tera",
+                    mode: 0o640,
+                    owner: "root",
+                    group: "root",
+                    sensitive: true,
+                    validate: Some(Validator::PhpFpm),
+                    notify: notify(&format!("{fpm}.service"), Action::Reload),
+                    create_only: false,
+                    certificate: false,
+                })?;
+                self.service(&format!("{fpm}.service"));
+            }
+        }
+        // gunicorn re-imports the code on a reload (HUP), php-fpm on a reload, a `command` app
+        // only on a restart.
+        let (service, action) = match app.kind.value {
+            AppKind::Gunicorn => (unit, Action::Reload),
+            AppKind::Command => (unit, Action::Restart),
+            AppKind::PhpFpm => (
+                format!("php{}-fpm.service", app.php_version),
+                Action::Reload,
+            ),
+        };
+        self.state.release = release.cloned().map(|mut r| {
+            r.notify = notify(&service, action);
+            r
+        });
+        Ok(())
+    }
+
+    pub(super) fn db(
+        &mut self,
+        t: &Topology,
+        db: &crate::topology::Database,
+        schema_sql: Option<SchemaSql>,
+    ) -> Result<(), RenderError> {
+        let (package, service, dir) = match db.engine.value {
+            Engine::Mariadb => (
+                "mariadb-server",
+                "mariadb.service",
+                "/etc/mysql/mariadb.conf.d",
+            ),
+            Engine::Mysql => ("mysql-server", "mysql.service", "/etc/mysql/mysql.conf.d"),
+        };
+        self.packages([package.to_string()]);
+        self.file(FileSpec {
+            path: format!("{dir}/60-foobar-infra.cnf"),
+            template: "mysql/server.cnf.tera",
+            mode: 0o644,
+            owner: "root",
+            group: "root",
+            sensitive: false,
+            validate: Some(Validator::Mysql),
+            notify: notify(service, Action::Restart),
+            create_only: false,
+            certificate: false,
+        })?;
+        self.service(service);
+        let bootstrap = render_one(self.tera, "mysql/bootstrap.sql.tera", self.ctx, self.host)?;
+        self.state.database = Some(DatabaseState {
+            engine: db.engine.value,
+            name: db.name.value.clone(),
+            user: db.user.value.clone(),
+            port: db.port.value,
+            clients: view::db_clients(t),
+            privileges: view::DB_PRIVILEGES.to_vec(),
+            password_from: crate::secret::describe(&db.password.value),
+            bootstrap_template: "mysql/bootstrap.sql.tera".into(),
+            schema: db.schema.as_ref().map(|s| s.value.clone()),
+            bootstrap: Secret::new(bootstrap),
+            schema_sql,
+        });
+        Ok(())
+    }
+
+    /// The zone's own server: BIND with the zone open to RFC 2136 updates signed with the key.
+    /// The zone file is created once (SOA and NS only); the records arrive as updates.
+    pub(super) fn dns(&mut self, dns: &crate::topology::Dns) -> Result<(), RenderError> {
+        self.packages(["bind9".to_string()]);
+        let conf = |path: &str, template, mode, sensitive| FileSpec {
+            path: path.into(),
+            template,
+            mode,
+            owner: "root",
+            group: "bind",
+            sensitive,
+            validate: Some(Validator::NamedConf),
+            notify: notify("named.service", Action::Reload),
+            create_only: false,
+            certificate: false,
+        };
+        self.file(conf(
+            "/etc/bind/named.conf.options",
+            "dns/named.conf.options.tera",
+            0o644,
+            false,
+        ))?;
+        self.file(conf(view::TSIG_KEY_FILE, "dns/tsig.key.tera", 0o640, true))?;
+        self.file(conf(
+            "/etc/bind/named.conf.local",
+            "dns/named.conf.local.tera",
+            0o644,
+            false,
+        ))?;
+        self.file(FileSpec {
+            path: view::zone_file_path(&dns.zone.value),
+            template: "dns/zone.initial.tera",
+            mode: 0o644,
+            owner: "bind",
+            group: "bind",
+            sensitive: false,
+            validate: Some(Validator::NamedZone),
+            notify: notify("named.service", Action::Reload),
+            create_only: true,
+            certificate: false,
+        })?;
+        self.service("named.service");
+        Ok(())
+    }
+}
