@@ -27,6 +27,11 @@ const B: &str = "foobar@10.0.0.22";
 const OWED: &str = "owed by an earlier apply that did not finish";
 const ENV_CHANGES: &str = "/etc/foobar/app.env changes";
 
+#[path = "host_tests_certificate.rs"]
+mod certificate;
+#[path = "host_tests_seen.rs"]
+mod seen_tests;
+
 /// A managed file: two lines naming it.
 fn file(path: &str, service: &str, action: Action) -> File {
     let content = format!("# {path}\nkey = 1\n");
@@ -324,70 +329,6 @@ fn attributes_only_change_mode_and_owner_without_service_action() {
     }
 }
 
-/// A self-signed certificate for `name` (PEM) and what a plan shows of it.
-fn certificate(name: &str) -> (String, crate::certificate::Summary) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let pem = rcgen::CertificateParams::new(vec![name.to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap()
-        .pem();
-    let summary = crate::certificate::Chain::parse(pem.as_bytes())
-        .unwrap()
-        .leaf;
-    (pem, summary)
-}
-
-#[test]
-fn a_certificate_change_is_shown_by_what_it_certifies_not_by_a_diff() {
-    const CERT: &str = "/etc/haproxy/certs/foobar.com.pem";
-    let (old, old_summary) = certificate("old.foobar.com");
-    let (new, new_summary) = certificate("foobar.com");
-    let mut h = host(&[Role::Lb]);
-    let mut f = file(CERT, "haproxy", Action::Reload);
-    f.sha256 = sha256_hex(new.as_bytes());
-    f.content = new;
-    f.certificate = true;
-    h.files.push(f);
-    let mut o = matching(&h);
-    drift(&mut o, CERT);
-    o.contents.insert(CERT.into(), old);
-    let c = changes(&h, &o);
-    let Some(Change::File {
-        diff, certificate, ..
-    }) = c
-        .iter()
-        .find(|c| matches!(c, Change::File { path, .. } if path == CERT))
-    else {
-        panic!("no change to {CERT}: {c:?}");
-    };
-    assert_eq!(diff, &None);
-    assert_eq!(
-        certificate,
-        &Some(Box::new(CertificateChange {
-            from: Some(old_summary),
-            to: Some(new_summary.clone()),
-        }))
-    );
-    // A new certificate has nothing to replace; the JSON plan carries the same.
-    o.files.insert(CERT.into(), None);
-    let c = changes(&h, &o);
-    let json = serde_json::to_value(&c).unwrap();
-    let shown = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["path"] == CERT)
-        .unwrap();
-    assert_eq!(shown["certificate"]["from"], serde_json::Value::Null);
-    assert_eq!(
-        shown["certificate"]["to"]["names"],
-        serde_json::json!(["foobar.com"])
-    );
-    assert!(shown.get("diff").is_none(), "{shown}");
-    assert_eq!(new_summary.names, ["foobar.com"]);
-}
-
 #[test]
 fn sensitive_file_has_no_diff() {
     let h = host(&[Role::App]);
@@ -577,66 +518,5 @@ fn stopped_service_is_started_instead_of_reloaded() {
             let got = services(changes(&h, &o));
             assert_eq!(got, want, "{enabled}/{active:?}, {drifted:?} drifted");
         }
-    }
-}
-
-#[test]
-fn seen_keeps_no_hash_of_sensitive_files() {
-    let h = host(&[Role::Web, Role::App]);
-    let s = seen(&h, &matching(&h), None);
-    let hash = h.file(NGINX).map(|f| f.sha256.clone());
-    let nginx = Some((0o644, "root".into(), "root".into(), hash));
-    assert_eq!(s.files[NGINX], nginx);
-    let env = Some((0o640, "root".into(), "foobar".into(), None));
-    assert_eq!(s.files[ENV], env, "no hash of a sensitive file");
-    assert_eq!(s.release.as_deref(), Some(RELEASE));
-    let hash = native_password_hash(&Secret::new(PASSWORD));
-    assert_eq!(
-        plan(&h, &matching(&h)).seen,
-        seen(&h, &matching(&h), Some(&hash))
-    );
-}
-
-#[test]
-fn stale_reason_names_what_moved() {
-    #[rustfmt::skip]
-    let cases: [(Edit, Option<&str>); 7] = [
-        (|_| {}, None),
-        (|o| { drift(o, NGINX); }, Some("/etc/nginx/nginx.conf changed")),
-        (|o| drift(o, GUNICORN).mode = 0o600, Some("/etc/foobar/gunicorn.conf.py changed")),
-        // A sensitive file's content is not remembered (so it cannot be seen to move).
-        (|o| { drift(o, ENV); }, None),
-        (|o| { o.packages.insert("nginx".into(), false); }, Some("package nginx changed")),
-        (|o| o.release = None, Some("the deployed release changed")),
-        (|o| *o.services.get_mut("nginx").unwrap() = unit("enabled", "failed"),
-            Some("its services, users or database objects changed")),
-    ];
-    let h = host(&[Role::Web, Role::App]);
-    let before = seen(&h, &matching(&h), None);
-    for (i, (edit, want)) in cases.into_iter().enumerate() {
-        let mut o = matching(&h);
-        edit(&mut o);
-        let got = stale_reason(&before, &seen(&h, &o, None));
-        assert_eq!(got.as_deref(), want, "case {i}");
-    }
-}
-
-#[test]
-fn first_difference_ignores_diff_text() {
-    let update = |diff: &str| file_change(NGINX, Update, Some(diff.into()), None, None);
-    let reload = svc("nginx", Svc::Reload, "/etc/nginx/nginx.conf changes");
-    let extra = Change::User {
-        name: "foobar".into(),
-    };
-    let saved = [update("-a\n+b\n"), reload.clone()];
-    #[rustfmt::skip]
-    let cases = [
-        (vec![update("-x\n+b\n"), reload.clone()], None),
-        (vec![update("-a\n+b\n"), reload.clone(), extra.clone()], Some(Difference::Extra(extra))),
-        (vec![update("")], Some(Difference::Missing(reload.clone()))),
-        (vec![reload, update("-a\n+b\n")], Some(Difference::Reordered)),
-    ];
-    for (now, want) in cases {
-        assert_eq!(first_difference(&saved, &now), want, "now {now:?}");
     }
 }
