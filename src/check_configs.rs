@@ -1,6 +1,6 @@
 //! Runs the real parsers on rendered files: `haproxy -c -f`, `nginx -t` on the full rendered Nginx
 //! configuration, `mariadbd --defaults-file=F --help --verbose` (MySQL: `mysqld --validate-config`),
-//! `systemd-analyze verify` on unit files (in the host's folder as its root, with a stand-in for
+//! `nft -c -f` on firewall rulesets (as root: it asks the kernel), `systemd-analyze verify` on unit files (in the host's folder as its root, with a stand-in for
 //! each program the unit runs, which comes with the release), and `named-checkzone` where
 //! installed. HAProxy is checked on a copy of its configuration whose `crt-base` points at the
 //! rendered certificates; when the key is redacted (`validate`, `render`), a throwaway
@@ -49,6 +49,7 @@ pub fn install_hint(program: &str) -> String {
         "mariadbd" | "mysqld" => "mariadb-server",
         "named-checkzone" | "named-checkconf" => "bind9-utils",
         "systemd-analyze" => "systemd",
+        "nft" => "nftables",
         other => other,
     };
     format!("{program} is not installed: apt-get install {package}")
@@ -135,6 +136,11 @@ impl Job {
                 .replace(&self.strip, "");
                 if out.status.success() {
                     self.outcome(Status::Passed)
+                } else if self.program == "nft" && text.contains("Operation not permitted") {
+                    // `nft -c` asks the kernel to check the ruleset: that takes CAP_NET_ADMIN.
+                    self.outcome(Status::Skipped(
+                        "nft -c asks the kernel and needs root here; apply checks the ruleset on the host before loading it".into(),
+                    ))
                 } else {
                     self.outcome(Status::Failed(relevant_lines(&text)))
                 }
@@ -245,6 +251,7 @@ fn jobs_for(h: &HostState, tree: &Tree) -> Result<Vec<Job>, crate::Error> {
                     ));
                 }
             }
+            Some(Validator::Nft) => jobs.push(job("nft", vec!["-c".into(), "-f".into(), path])),
             Some(Validator::Systemd) => {
                 // The programs a unit runs come with the release or packages, not with render:
                 // an empty executable stands in for each, inside the host's folder only.

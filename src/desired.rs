@@ -44,6 +44,9 @@ pub struct HostState {
     /// Where the host sits behind each load balancer (what a drain needs).
     #[serde(skip)]
     pub memberships: Vec<LbMembership>,
+    /// What the host's firewall admits, when the topology has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<crate::firewall::HostFirewall>,
 }
 
 /// A check run on the host itself after a change.
@@ -101,6 +104,8 @@ pub enum Validator {
     NamedConf,
     /// `named-checkzone`
     NamedZone,
+    /// `nft -c -f FILE`: the ruleset as the kernel would take it, without loading it.
+    Nft,
 }
 
 /// What a change makes a service do; the stronger one wins.

@@ -98,6 +98,14 @@ pub enum Error {
         )
     )]
     NotLocked { id: String },
+    #[error("{0}")]
+    #[diagnostic(
+        code(firewall::lockout),
+        help(
+            "nothing was changed: a firewall that refuses the connection loading it would lock the operator out"
+        )
+    )]
+    Lockout(String),
     #[error("the saved plan is stale: {0}")]
     #[diagnostic(
         code(plan::stale),

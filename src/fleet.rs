@@ -311,6 +311,46 @@ fn zone_resource(
     }
 }
 
+/// Refuses a plan that would load, on any host, a firewall that refuses the SSH connection the
+/// run holds to it: checked for every host before any host is changed.
+fn lockout(
+    hosts: &[&HostState],
+    live: &[Result<Live, RemoteError>],
+    resources: &[ResourcePlan],
+) -> Result<(), Error> {
+    let mut refusals = Vec::new();
+    for (h, l) in hosts.iter().zip(live) {
+        let (Ok(l), Some(fw)) = (l, &h.firewall) else {
+            continue;
+        };
+        let loads = resources
+            .iter()
+            .find(|r| r.owner.host() == Some(h.name.as_str()))
+            .is_some_and(|r| {
+                r.changes.iter().any(|c| match c {
+                    plan::Change::File { path, .. } => path == crate::firewall::RULES_FILE,
+                    plan::Change::Service { name, .. } => name == crate::firewall::UNIT,
+                    _ => false,
+                })
+            });
+        if !loads {
+            continue;
+        }
+        match &l.observed.ssh_connection {
+            Some(conn) => refusals.extend(fw.lockout(&h.name, conn)),
+            None => refusals.push(format!(
+                "{}: cannot tell which address this run's SSH connection comes from (sshd set no SSH_CONNECTION), so its new firewall could lock the operator out; nothing was loaded",
+                h.name
+            )),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Lockout(refusals.join("\n")))
+    }
+}
+
 /// The plan for the hosts that answered (those that did not come back as errors), and the
 /// zone's when `zone` was read; an error when the zone's server refused or cannot be read.
 pub fn make_plan(
@@ -333,6 +373,7 @@ pub fn make_plan(
             ))
         })
         .collect();
+    lockout(hosts, live, &resources)?;
     let mut resources = resources;
     if let Some(zone) = zone
         && let Some(r) = zone_resource(p, &resources, zone)?

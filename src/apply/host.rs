@@ -356,6 +356,58 @@ impl<'a> HostRun<'a> {
         Ok(())
     }
 
+    /// After a new firewall is loaded: a new SSH connection must be admitted (the run's own one
+    /// is established, and a firewall keeps admitting it whatever its rules). When it is not,
+    /// the step fails and the firewall goes back with the rest of the change: through this
+    /// run's connection, or, if the firewall cut that one too, by the host's watchdog.
+    async fn reconnect(&mut self) -> Result<(), StepError> {
+        use crate::firewall::{RULES_FILE, TABLE, UNIT};
+        let Some(fw) = &self.desired.firewall else {
+            return Ok(());
+        };
+        let loads = self.changes().any(|c| match c {
+            Change::File { path, .. } => path == RULES_FILE,
+            Change::Service { name, .. } => name == UNIT,
+            _ => false,
+        });
+        if !loads {
+            return Ok(());
+        }
+        if self.run.drill_cut_ssh {
+            let ports: Vec<String> = fw
+                .rules
+                .iter()
+                .filter(|r| r.ssh)
+                .map(|r| r.port.to_string())
+                .collect();
+            self.exec("drill", &scripts::drill_cut_ssh(TABLE, &ports), b"")
+                .await?;
+            self.done
+                .push("drill: the new firewall cuts SSH, this run's connection too".into());
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+        self.say("a new SSH connection through the new firewall");
+        let seconds = self.run.confirm_timeout.as_secs();
+        let failed = |why: String| {
+            step_err(
+                "reconnect",
+                format!(
+                    "after its new firewall was loaded, {} does not admit a new SSH connection from this machine ({why}); the previous firewall goes back: through this run's connection, or by the host's watchdog within {seconds}s if that one is cut too",
+                    self.desired.name
+                ),
+            )
+        };
+        match self.remote.reach_anew().await {
+            Ok(o) if o.ok() => {
+                self.done
+                    .push("a new SSH connection is admitted through the new firewall".into());
+                Ok(())
+            }
+            Ok(o) => Err(failed(o.text())),
+            Err(e) => Err(failed(e.to_string())),
+        }
+    }
+
     /// Proves the host serves after its changes.
     async fn health(&mut self) -> Result<(), StepError> {
         for check in &self.desired.health {
@@ -418,7 +470,10 @@ impl<'a> HostRun<'a> {
             Err(e) => {
                 // Whatever this run already swapped in goes back, whichever step failed.
                 let mut error = e.message;
-                let rolled_back = if matches!(e.step, "release" | "files" | "services" | "health") {
+                let rolled_back = if matches!(
+                    e.step,
+                    "release" | "files" | "services" | "drill" | "reconnect" | "health"
+                ) {
                     match self.rollback().await {
                         Ok(()) => true,
                         // Nothing had been swapped in: nothing to put back or to say.
@@ -458,6 +513,7 @@ impl<'a> HostRun<'a> {
         step!(self.release());
         self.files().await?;
         self.services().await?;
+        self.reconnect().await?;
         let db_work = self.changes().any(|c| matches!(c, Change::Database { .. }));
         let stopped = db_work && self.interrupted();
         if !stopped {

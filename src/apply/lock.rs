@@ -208,6 +208,9 @@ mod take_tests {
             };
             Box::pin(async move { Ok(out) })
         }
+        fn reach_anew(&self) -> Running<'_> {
+            unreachable!("taking a lock opens no connection")
+        }
     }
 
     fn take_on(code: i32, stdout: &'static str) -> Taken {
@@ -223,6 +226,7 @@ mod take_tests {
             database: None,
             health: Vec::new(),
             memberships: Vec::new(),
+            firewall: None,
         };
         tokio::runtime::Builder::new_current_thread()
             .build()

@@ -98,6 +98,9 @@ pub struct Run<'a> {
     pub release_tar: Option<&'a [u8]>,
     /// Hosts that could not be reached: name, phase, error.
     pub unreachable: &'a [(String, Phase, String)],
+    /// A drill (`FOOBAR_INFRA_DRILL=cut-ssh`): each new firewall also cuts SSH once loaded, so
+    /// that the reconnect check and the host-side watchdog can be seen putting it back.
+    pub drill_cut_ssh: bool,
     /// The zone's primary server, when the plan has record changes.
     pub authority: Option<&'a dyn crate::dns::Authority>,
 }

@@ -53,6 +53,12 @@ pub fn library() -> String {
         .iter()
         .map(|e| format!("{}={}\n", e.variable(), e.code()))
         .collect();
+    s.push_str(&format!(
+        "FIREWALL_RULES={}\nFIREWALL_TABLE={}\nFIREWALL_UNIT={}\n",
+        crate::remote::quote::sh(crate::firewall::RULES_FILE),
+        crate::remote::quote::sh(crate::firewall::TABLE),
+        crate::remote::quote::sh(crate::firewall::UNIT),
+    ));
     s.push_str(include_str!("sh/lib.sh"));
     s
 }
@@ -114,6 +120,7 @@ pub enum Checker {
     NamedConf,
     NamedZone,
     Systemd,
+    Nft,
 }
 
 impl Checker {
@@ -126,6 +133,7 @@ impl Checker {
             Some(Validator::NamedConf) => Checker::NamedConf,
             Some(Validator::NamedZone) => Checker::NamedZone,
             Some(Validator::Systemd) => Checker::Systemd,
+            Some(Validator::Nft) => Checker::Nft,
             Some(Validator::Nginx | Validator::PhpFpm) | None => Checker::None,
         }
     }
@@ -138,6 +146,7 @@ impl Checker {
             Checker::NamedConf => "named-conf",
             Checker::NamedZone => "named-zone",
             Checker::Systemd => "systemd",
+            Checker::Nft => "nft",
         }
     }
 }

@@ -166,6 +166,14 @@ pub fn ready(socket: &str, backend: &str, server: &str, seconds: u64) -> Script 
         .arg(seconds.to_string())
 }
 
+/// The drill that cuts SSH: a second after it returns, the firewall's table `$1` drops every
+/// packet to the SSH ports (established sessions too).
+pub fn drill_cut_ssh(table: &str, ports: &[String]) -> Script {
+    apply_script("drill", include_str!("sh/drill.sh"))
+        .arg(table)
+        .list(ports)
+}
+
 /// The host-side watchdog's restore (run by systemd if the run never confirms the host).
 pub fn watchdog() -> Script {
     apply_script("watchdog", include_str!("sh/watchdog.sh"))
@@ -261,6 +269,7 @@ mod tests {
                 90,
             ),
             watchdog(),
+            drill_cut_ssh("foobar_infra", &["22".into(), "2222".into()]),
             arm("foobar-infra-watchdog", 120, true),
             disarm("foobar-infra-watchdog", true),
             ready("/run/haproxy/admin.sock", "web", "web-01", 10),
@@ -277,6 +286,7 @@ mod tests {
                 database: None,
                 health: Vec::new(),
                 memberships: Vec::new(),
+                firewall: None,
             }),
         ]
     }

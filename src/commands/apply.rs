@@ -50,6 +50,22 @@ fn confirm(plan: &Plan) -> Result<bool, Error> {
 /// take a few seconds on a busy host.
 const MIN_CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// `FOOBAR_INFRA_DRILL`: a drill asked of this run (`cut-ssh`), for a lab.
+fn drill() -> Result<bool, Error> {
+    match std::env::var("FOOBAR_INFRA_DRILL") {
+        Err(_) => Ok(false),
+        Ok(v) if v == "cut-ssh" => {
+            ui::warn(
+                "drill (FOOBAR_INFRA_DRILL=cut-ssh): each new firewall this run loads also cuts SSH, and is put back by this run or the host's watchdog",
+            );
+            Ok(true)
+        }
+        Ok(v) => Err(Error::Usage(format!(
+            "FOOBAR_INFRA_DRILL={v:?} is not a drill: the one drill is `cut-ssh`"
+        ))),
+    }
+}
+
 pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
     if args.confirm_timeout < MIN_CONFIRM_TIMEOUT {
         return Err(Error::Usage(format!(
@@ -341,6 +357,7 @@ fn locked_run(
         on_event: &on_event,
         release_tar: release_tar.as_deref(),
         unreachable: &lost,
+        drill_cut_ssh: drill()?,
         authority: zone.server.map(|s| s as &dyn crate::dns::Authority),
     };
     let reports: Vec<HostReport> = rt.block_on(apply::apply(&run, &plan.resources));

@@ -70,6 +70,9 @@ pub struct Observed {
     /// Contents of differing, non-sensitive files (second round trip).
     #[serde(skip)]
     pub contents: BTreeMap<String, String>,
+    /// The SSH connection the probe came by, as the host's sshd saw it.
+    #[serde(skip)]
+    pub ssh_connection: Option<crate::firewall::SshConnection>,
 }
 
 /// The probe for what `desired` manages.
@@ -118,6 +121,7 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
         let parts: Vec<&str> = line.split('\t').collect();
         match parts.as_slice() {
             ["os", v] => o.os = v.to_string(),
+            ["ssh", v] => o.ssh_connection = crate::firewall::SshConnection::parse(v),
             ["systemd", "yes"] => o.systemd = true,
             ["pkg", name, status] => {
                 o.packages.insert(name.to_string(), *status == "installed");

@@ -37,6 +37,17 @@ if [ -n "$units" ]; then
   # shellcheck disable=SC2086
   systemctl show -p UnitFileState,ActiveState,ActiveEnterTimestampMonotonic,MainPID -- $units 2>/dev/null | sed "s/^/svc${TAB}/" || true
 fi
+# The SSH connection this probe came by, as sshd set it: sudo does not pass SSH_CONNECTION on,
+# so it is read from the nearest process up the tree that has it.
+p=$$
+while [ "${p:-0}" -gt 1 ]; do
+  c=$(tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p' || true)
+  if [ -n "$c" ]; then
+    printf 'ssh\t%s\n' "$c"
+    break
+  fi
+  p=$(awk '$1 == "PPid:" { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+done
 if [ -f "$PENDING" ]; then sed "s/^/pending${TAB}/" "$PENDING" || true; fi
 if [ -n "$root" ]; then
   l=$(readlink "$root/current" 2>/dev/null || true)

@@ -68,6 +68,7 @@ fn host(roles: &[Role]) -> HostState {
         database: None,
         health: vec![],
         memberships: vec![],
+        firewall: None,
     };
     for role in roles {
         let (package, path, service, action) = match role {

@@ -43,6 +43,11 @@ pub trait Remote: Send + Sync {
     /// Runs `script` (code only, with its arguments) feeding `stdin` (data and secrets). A
     /// script that ran and failed is `Ok` with its exit code; `Err` means it could not run.
     fn run<'a>(&'a self, script: &'a Script, stdin: &'a [u8]) -> Running<'a>;
+
+    /// Opens a connection of its own to the host (not the one `run` uses, which a firewall keeps
+    /// admitting as an established session), runs nothing but `true` on it, and closes it: what
+    /// proves the host still admits a new SSH connection from here.
+    fn reach_anew(&self) -> Running<'_>;
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -1,6 +1,7 @@
 //! Topology -> Desired: every file of every host rendered from the tera templates, with the
 //! packages, services, release and database objects that go with them.
 
+mod firewall;
 mod roles;
 mod serving;
 pub mod templates;
@@ -145,7 +146,8 @@ pub fn render(
     let common = view::common(t, secrets, chain.as_deref());
     let mut hosts = Vec::with_capacity(t.hosts.len());
     for h in &t.hosts {
-        let ctx = view::for_host(&common, h);
+        let firewall = firewall::host_firewall(t, h);
+        let ctx = view::for_host(&common, h, firewall.as_ref());
         let mut state = HostState {
             name: h.name.value.clone(),
             address: h.address.value.to_string(),
@@ -158,6 +160,7 @@ pub fn render(
             database: None,
             health: serving::health(t, h),
             memberships: serving::memberships(t, h),
+            firewall: firewall.clone(),
         };
         let mut r = HostRenderer {
             tera,
@@ -165,6 +168,10 @@ pub fn render(
             host: &h.name.value,
             state: &mut state,
         };
+        // First: a host's firewall is up before what it guards starts.
+        if firewall.is_some() {
+            r.firewall()?;
+        }
         if h.has(Role::Db)
             && let Some(db) = &t.database
         {

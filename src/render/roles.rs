@@ -46,6 +46,39 @@ impl HostRenderer<'_> {
         }
     }
 
+    /// The firewall's ruleset and the unit that loads it. A new ruleset is a reload: one `nft -f`
+    /// replaces the table in one transaction.
+    pub(super) fn firewall(&mut self) -> Result<(), RenderError> {
+        use crate::firewall::{RULES_FILE, UNIT};
+        self.packages(["nftables".to_string()]);
+        self.file(FileSpec {
+            path: RULES_FILE.into(),
+            template: "firewall/rules.nft.tera",
+            mode: 0o644,
+            owner: "root",
+            group: "root",
+            sensitive: false,
+            validate: Some(Validator::Nft),
+            notify: notify(UNIT, Action::Reload),
+            create_only: false,
+            certificate: false,
+        })?;
+        self.file(FileSpec {
+            path: format!("/etc/systemd/system/{UNIT}"),
+            template: "firewall/firewall.service.tera",
+            mode: 0o644,
+            owner: "root",
+            group: "root",
+            sensitive: false,
+            validate: Some(Validator::Systemd),
+            notify: notify(UNIT, Action::Reload),
+            create_only: false,
+            certificate: false,
+        })?;
+        self.service(UNIT);
+        Ok(())
+    }
+
     pub(super) fn lb(&mut self, t: &Topology) -> Result<(), RenderError> {
         // socat speaks to the admin socket: verify reads server states, rolling changes drain.
         self.packages(["haproxy".to_string(), "socat".to_string()]);

@@ -29,6 +29,8 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "dns/named.conf.options.tera",
     "dns/named.conf.local.tera",
     "dns/tsig.key.tera",
+    "firewall/rules.nft.tera",
+    "firewall/firewall.service.tera",
 ];
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

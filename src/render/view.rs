@@ -311,12 +311,22 @@ pub fn common(t: &Topology, secrets: &super::Secrets, chain: Option<&str>) -> Va
 }
 
 /// The context for one host: the common values plus `host`.
-pub fn for_host(common: &Value, h: &Host) -> tera::Context {
+pub fn for_host(
+    common: &Value,
+    h: &Host,
+    firewall: Option<&crate::firewall::HostFirewall>,
+) -> tera::Context {
     let mut v = common.clone();
     v["host"] = json!({
         "name": h.name.value,
         "address": h.address.value.to_string(),
         "roles": h.roles.iter().map(|r| r.value).collect::<Vec<_>>(),
     });
+    if let Some(fw) = firewall {
+        let mut f = fw.view();
+        f["file"] = json!(crate::firewall::RULES_FILE);
+        f["unit"] = json!(crate::firewall::UNIT);
+        v["firewall"] = f;
+    }
     tera::Context::from_value(v).unwrap_or_default()
 }

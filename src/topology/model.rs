@@ -16,6 +16,25 @@ pub struct Topology {
     pub app: Option<App>,
     pub database: Option<Database>,
     pub dns: Option<Dns>,
+    pub firewall: Firewall,
+}
+
+/// `firewall`: an nftables table on every host, admitting what its roles serve.
+#[derive(Clone, Debug)]
+pub struct Firewall {
+    pub enabled: bool,
+    /// Where SSH is admitted from; `None`: from everywhere.
+    pub admin: Option<Vec<Sp<AdminSource>>>,
+    /// The section (the topology's first line when it is not written), for findings about it.
+    pub span: super::Span,
+}
+
+/// One entry of `firewall.admin`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdminSource {
+    Network(crate::net::Network),
+    /// A host of the topology: its address.
+    Host(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -83,6 +83,11 @@ fn error_text(e: &openssh::Error) -> String {
 /// Connects to `target`, retrying transient failures with backoff. Host key and login problems
 /// fail at once: retrying cannot fix them.
 pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
+    connect_with(target, &BACKOFF_MS).await
+}
+
+/// Connects to `target`, retrying transient failures after each of `backoff_ms`.
+async fn connect_with(target: &Target, backoff_ms: &[u64]) -> Result<Connection, RemoteError> {
     let control_dir = std::env::temp_dir();
     // Read by ssh when the master starts; removed when this returns.
     let config = jump::config_file(target).map_err(|e| RemoteError::Remote {
@@ -91,7 +96,7 @@ pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
     })?;
     let config_path = config.as_ref().map(|c| c.config());
     let mut detail = String::new();
-    for attempt in 0..=BACKOFF_MS.len() {
+    for attempt in 0..=backoff_ms.len() {
         match builder(target, &control_dir, config_path.as_deref())
             .connect_mux(&target.address)
             .await
@@ -141,7 +146,7 @@ pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
                         detail,
                     });
                 }
-                if let Some(ms) = BACKOFF_MS.get(attempt) {
+                if let Some(ms) = backoff_ms.get(attempt) {
                     tokio::time::sleep(Duration::from_millis(*ms)).await;
                 }
             }
@@ -151,7 +156,7 @@ pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
         host: target.host.clone(),
         address: target.address.clone(),
         port: target.port,
-        attempts: BACKOFF_MS.len() + 1,
+        attempts: backoff_ms.len() + 1,
         detail,
     })
 }
@@ -216,6 +221,15 @@ impl Connection {
     pub async fn close(self) {
         let _ = self.session.close().await;
     }
+
+    /// A new master connection (two attempts: a firewall that refuses it answers at once, one
+    /// that drops it costs the connect timeout), `true` run on it, and closed.
+    async fn anew(&self) -> Result<Output, RemoteError> {
+        let fresh = connect_with(&self.target, &[500]).await?;
+        let out = fresh.exec(&Script::new("reconnect", "true"), b"").await;
+        fresh.close().await;
+        out
+    }
 }
 
 impl Remote for Connection {
@@ -225,6 +239,10 @@ impl Remote for Connection {
 
     fn run<'a>(&'a self, script: &'a Script, stdin: &'a [u8]) -> Running<'a> {
         Box::pin(self.exec(script, stdin))
+    }
+
+    fn reach_anew(&self) -> Running<'_> {
+        Box::pin(self.anew())
     }
 }
 

@@ -97,6 +97,7 @@ check() {
     mysql) run_check "$2" mariadbd mysql_check "$s" ;;
     named-conf) named_conf=1 ;;
     systemd) run_check "$2" 'systemd-analyze verify' systemd_check "$s" "${2##*/}" ;;
+    nft) run_check "$2" 'nft -c' nft -c -f "$s" ;;
     named-zone)
       zone=${2##*/}
       run_check "$2" named-checkzone named-checkzone -q "${zone#db.}" "$s" ;;

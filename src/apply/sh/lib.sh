@@ -1,8 +1,13 @@
 # Functions the apply scripts share. Exit codes (EXIT_*) come before this, from apply::protocol.
 
 # service_do UNIT ACTION: one service action. `start` restarts a unit the package already
-# started; `reload` starts a unit that is not running.
+# started; `reload` starts a unit that is not running. The firewall's unit follows its ruleset
+# file: with the file gone (a first firewall put back), its table goes.
 service_do() {
+  if [ "$1" = "$FIREWALL_UNIT" ] && [ ! -e "$FIREWALL_RULES" ]; then
+    firewall_unload
+    return 0
+  fi
   case $2 in
     enable) systemctl enable -q "$1" ;;
     start)
@@ -21,6 +26,15 @@ service_do() {
       systemctl restart "$1" ;;
     *) echo "unknown service action: $2" >&2; return 2 ;;
   esac
+}
+
+# firewall_unload: the host admits again what it did before this tool's first firewall: the
+# table goes (the host's other tables were never touched) and its unit stops.
+firewall_unload() {
+  systemctl stop "$FIREWALL_UNIT" >/dev/null 2>&1 || true
+  if command -v nft >/dev/null 2>&1 && nft list table inet "$FIREWALL_TABLE" >/dev/null 2>&1; then
+    nft delete table inet "$FIREWALL_TABLE"
+  fi
 }
 
 # Before HAProxy reloads or restarts: its servers' runtime states (drained, in maintenance) go to

@@ -88,6 +88,30 @@ impl Remote for FakeHost {
             Ok(out)
         })
     }
+
+    /// Recorded as `host:reconnect`; fails as a script of that name would.
+    fn reach_anew(&self) -> Running<'_> {
+        let reconnect = Script::new("reconnect", "true");
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{}:reconnect", self.name));
+        let out = self.answer(&reconnect);
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            if out.ok() {
+                Ok(out)
+            } else {
+                Err(crate::remote::RemoteError::Unreachable {
+                    host: self.name.clone(),
+                    address: "192.0.2.1".into(),
+                    port: 22,
+                    attempts: 2,
+                    detail: out.stderr,
+                })
+            }
+        })
+    }
 }
 
 pub(super) fn host(name: &str, role: Role) -> HostState {
@@ -160,6 +184,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
         } else {
             Vec::new()
         },
+        firewall: None,
     }
 }
 
@@ -270,6 +295,7 @@ impl Lab {
             batch: 1,
             drain_timeout: std::time::Duration::from_secs(30),
             confirm_timeout: std::time::Duration::from_secs(120),
+            drill_cut_ssh: false,
             interrupt: &self.interrupt,
             on_event: &on_event,
             release_tar: None,

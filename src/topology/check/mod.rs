@@ -8,6 +8,7 @@ mod app;
 mod context;
 mod database;
 mod dns;
+mod firewall;
 mod load_balancer;
 mod names;
 mod network;
@@ -22,6 +23,7 @@ use crate::diagnostic::Problem;
 use app::app;
 use database::database;
 use dns::dns;
+use firewall::firewall;
 use load_balancer::load_balancer;
 use names::names;
 use network::{hosts, ports};
@@ -39,6 +41,7 @@ pub fn check(t: &Topology, ctx: &Context) -> Vec<Problem> {
     }
     app(t, ctx, &mut out);
     tls(t, ctx, &mut out);
+    firewall(t, &mut out);
     names(t, &mut out);
     out
 }

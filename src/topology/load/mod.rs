@@ -8,6 +8,7 @@
 mod app;
 mod database;
 mod dns;
+mod firewall;
 pub mod grammar;
 mod hosts;
 pub mod keys;
@@ -22,6 +23,7 @@ use crate::diagnostic::{Problem, Span};
 use app::{app, default_app_name};
 use database::database;
 use dns::dns;
+use firewall::firewall;
 use hosts::{hosts, ssh};
 use load_balancer::load_balancer;
 use web::web;
@@ -98,6 +100,7 @@ pub fn decode(root: &Node, d: &mut Decoder) -> Option<Topology> {
         }
     };
     let dns = top.get("dns").and_then(|n| dns(n, &domain, d));
+    let firewall = firewall(top.get("firewall"), Span::new(0, 0), d);
     Some(Topology {
         domain,
         ssh,
@@ -107,6 +110,7 @@ pub fn decode(root: &Node, d: &mut Decoder) -> Option<Topology> {
         app,
         database,
         dns,
+        firewall,
     })
 }
 
@@ -196,6 +200,7 @@ hosts:
         let found: Vec<(&str, usize, usize)> = loaded
             .problems
             .iter()
+            .filter(|p| p.is_error())
             .map(|p| {
                 let (line, col) = line_col(&text, p.span.unwrap().offset);
                 (p.code, line, col)
@@ -208,7 +213,8 @@ hosts:
                 ("topology::invalid-value", 7, 24),
             ]
         );
-        let help = |i: usize| loaded.problems[i].help.clone().unwrap_or_default();
+        let errors: Vec<_> = loaded.problems.iter().filter(|p| p.is_error()).collect();
+        let help = |i: usize| errors[i].help.clone().unwrap_or_default();
         assert!(help(0).contains("100ms to 1 day"));
         assert!(help(1).contains("1ms to 1 day"));
     }
@@ -245,12 +251,14 @@ database:
                 ("topology::invalid-value", 7, 3)
             ]
         );
-        assert!(loaded.problems[0].message.contains("system schema"));
-        assert!(
-            loaded.problems[1]
-                .message
-                .contains("administrative account")
-        );
+        let messages: Vec<&str> = loaded
+            .problems
+            .iter()
+            .filter(|p| p.is_error())
+            .map(|p| p.message.as_str())
+            .collect();
+        assert!(messages[0].contains("system schema"));
+        assert!(messages[1].contains("administrative account"));
         // A 40-character app.name: too long for a system user (31) and a database user (32).
         let long = "a".repeat(40);
         let text = format!("{LB_WEB}{db}app:\n  name: {long}\n");

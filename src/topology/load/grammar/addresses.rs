@@ -152,6 +152,20 @@ const fn address(pattern: &'static str, not_pattern: Option<&'static str>) -> Te
 /// An IPv4 or IPv6 address.
 pub const IP_ADDRESS: TextSchema = address(concat!("^(", ipv4!(), "|", ipv6!(), ")$"), None);
 
+/// An IP network for the firewall: an address, or `ADDRESS/PREFIX` with a prefix length up to
+/// 32 (IPv4) or 128 (IPv6), without leading zeros. (That no bits are set beyond the prefix is the
+/// loader's to check: `net::Network`.)
+pub const NETWORK: TextSchema = address(
+    concat!(
+        "^(",
+        ipv4!(),
+        "(/(3[0-2]|[12]?[0-9]))?|(",
+        ipv6!(),
+        ")(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$"
+    ),
+    None,
+);
+
 /// A host's address: an IP address the tool can connect to, so not the unspecified address
 /// (only zeros) and not multicast (224.0.0.0/4, ff00::/8).
 pub const HOST_ADDRESS: TextSchema = address(
@@ -257,6 +271,27 @@ mod tests {
                 let i = at.index(s.len() + 1);
                 let j = (i + cut).min(s.len());
                 agree(&v, &format!("{}{piece}{}", &s[..i], &s[j..]))?;
+            }
+        }
+
+        /// The schema takes what the loader takes as a network; it also takes networks with
+        /// bits beyond the prefix, which the loader refuses saying which network was meant.
+        #[test]
+        fn networks_are_taken_as_the_loader_parses_them(
+            bits in any::<u128>(),
+            v4 in any::<u32>(),
+            prefix in "(/[0-9]{0,4})?",
+        ) {
+            use crate::net::{Network, NetworkError};
+            let v = validator(&NETWORK);
+            for a in [Ipv6Addr::from(bits).to_string(), std::net::Ipv4Addr::from(v4).to_string()] {
+                let text = format!("{a}{prefix}");
+                let schema = v.is_valid(&serde_json::json!(text));
+                match Network::parse(&text) {
+                    Ok(_) => prop_assert!(schema, "{:?}", text),
+                    Err(NetworkError::HostBits { .. }) => prop_assert!(schema, "{:?}", text),
+                    Err(_) => prop_assert!(!schema, "{:?}", text),
+                }
             }
         }
 

@@ -28,7 +28,7 @@ mod names;
 mod paths;
 mod text_schema;
 
-pub use addresses::{APP_LISTEN, HOST_ADDRESS, IP_ADDRESS};
+pub use addresses::{APP_LISTEN, HOST_ADDRESS, IP_ADDRESS, NETWORK};
 pub use lines::{COMMAND, ENV_VALUE, printable_line};
 pub use names::{
     APP_USER, DNS_NAME, ENV_NAME, GROUP_NAME, HOST_NAME, JUMP, PACKAGE, PHP_VERSION, PYTHON_ENTRY,

@@ -12,6 +12,7 @@
 mod app;
 mod database;
 mod dns;
+mod firewall;
 mod hosts;
 mod load_balancer;
 mod web;
@@ -19,6 +20,7 @@ mod web;
 pub use app::APP;
 pub use database::{DATABASE, PASSWORD};
 pub use dns::{DNS, KEY, RECORD, TSIG_SECRET};
+pub use firewall::FIREWALL;
 pub use hosts::{HOST, HOST_SSH, SSH};
 pub use load_balancer::{
     BACKEND, HEALTH_CHECK, HSTS_DEFAULT, HSTS_MAX, LOAD_BALANCER, ROUTE, TIMEOUTS, TLS, TLS_KEY,
@@ -199,6 +201,13 @@ pub const TOPOLOGY: Section = Section {
             default: Absent::None,
             ty: "mapping",
             meaning: "The A records of the zone.",
+        },
+        Key {
+            name: "firewall",
+            shape: Shape::Map(&FIREWALL),
+            default: Absent::Derived("on, SSH from everywhere"),
+            ty: "mapping",
+            meaning: "nftables on every host.",
         },
     ],
 };

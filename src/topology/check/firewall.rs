@@ -1,0 +1,54 @@
+//! The firewall: who may reach SSH.
+
+use super::network::unknown_host;
+use crate::diagnostic::Problem;
+use crate::topology::decode::Sp;
+use crate::topology::model::*;
+
+pub(super) fn firewall(t: &Topology, out: &mut Vec<Problem>) {
+    let fw = &t.firewall;
+    if !fw.enabled {
+        return;
+    }
+    let everywhere = |span, message: &str| {
+        Problem::warning("topology::ssh-from-everywhere", span, message.to_string())
+            .label("SSH open to every address")
+            .help(
+                "list the machines that run foobar-infra (and any jump host) in `firewall.admin`, \
+                 e.g. `admin: [192.0.2.7, 10.0.0.0/24]`",
+            )
+    };
+    let Some(admin) = &fw.admin else {
+        out.push(everywhere(
+            fw.span,
+            "the firewall admits SSH from everywhere: the topology names no `firewall.admin`",
+        ));
+        return;
+    };
+    if admin.is_empty() {
+        out.push(
+            Problem::error(
+                "topology::invalid-value",
+                fw.span,
+                "firewall.admin is empty: no host would admit an SSH connection",
+            )
+            .label("no SSH from anywhere")
+            .help("name the machines that run foobar-infra, or leave `admin` out to admit SSH from everywhere"),
+        );
+    }
+    for a in admin {
+        match &a.value {
+            AdminSource::Host(name) if t.host(name).is_none() => out.push(unknown_host(
+                t,
+                &Sp::new(name.clone(), a.span),
+                "topology::unknown-host",
+                "firewall.admin entry",
+            )),
+            AdminSource::Network(n) if n.is_everything() => out.push(everywhere(
+                a.span,
+                &format!("firewall.admin `{n}` admits SSH from everywhere"),
+            )),
+            _ => {}
+        }
+    }
+}
