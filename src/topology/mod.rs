@@ -76,6 +76,10 @@ pub fn load(source: Source, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
         };
         problems.extend(check::check(t, &ctx));
     }
+    // Advice on a topology's posture waits until it is valid: errors come first.
+    if problems.iter().any(|p| p.is_error()) {
+        problems.retain(|p| p.code != check::SSH_FROM_EVERYWHERE);
+    }
     problems.sort_by_key(|p| p.span.map(|s| s.offset));
     Loaded {
         source,

@@ -140,6 +140,10 @@ hosts:
     address: {db}
     roles: [db]
 
+# Every host admits what its roles serve, from whom they serve it, and refuses the rest.
+firewall:
+  admin: [{admin}]  # CHANGE: the machines that run foobar-infra: SSH is admitted only from them
+
 load_balancer:
   listen: [80]
   algorithm: roundrobin
@@ -168,6 +172,7 @@ database:
 #       target: lb-01
 ",
         db = address(20),
+        admin = address(1),
         names = server_names(&s.domain),
         app_section = app_section(s.app),
         password = PASSWORD_FILE,

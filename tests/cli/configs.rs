@@ -90,7 +90,7 @@ fn a_broken_unit_file_is_refused_by_systemd() {
     let unit = desired.hosts[1]
         .files
         .iter_mut()
-        .find(|f| f.path.ends_with(".service"))
+        .find(|f| f.path.ends_with("-app.service"))
         .unwrap();
     unit.content = "[Unit]\nDescription=no command\n[Service]\nType=simple\n".into();
     let outcomes = check_configs::run(&desired, None).unwrap();

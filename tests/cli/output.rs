@@ -28,7 +28,7 @@ fn quiet_silences_status_and_warnings() {
     assert_eq!(text(&loud.stdout), "");
     let stderr = text(&loud.stderr);
     assert!(stderr.contains("warning: environment variable `FOOBAR_DB_PASSWORD`"));
-    assert!(stderr.contains("Rendered 23 files for 6 hosts"), "{stderr}");
+    assert!(stderr.contains("Rendered 35 files for 6 hosts"), "{stderr}");
 
     for quiet in ["-q", "--quiet"] {
         let out = dir.path().join(format!("quiet{quiet}"));
@@ -66,7 +66,7 @@ fn quiet_keeps_data_and_errors() {
         .unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["files"], 23);
+    assert_eq!(v["files"], 35);
     assert_eq!(text(&out.stderr), "");
     cli()
         .env_remove("FOOBAR_DB_PASSWORD")

@@ -104,8 +104,14 @@ fn render_writes_every_host_and_a_manifest() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("manifest.json")).unwrap()).unwrap();
     let lb = &manifest["hosts"][0];
-    assert_eq!(lb["files"][0]["notify"][0]["service"], "haproxy");
-    assert_eq!(lb["files"][0]["notify"][0]["action"], "reload");
+    let cfg = lb["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "/etc/haproxy/haproxy.cfg")
+        .unwrap();
+    assert_eq!(cfg["notify"][0]["service"], "haproxy");
+    assert_eq!(cfg["notify"][0]["action"], "reload");
     let sql = std::fs::read_to_string(out.path().join("db-01/bootstrap.sql")).unwrap();
     assert!(
         !sql.contains("test-only-password"),

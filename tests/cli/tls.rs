@@ -33,6 +33,8 @@ fn site(dir: &Path, chain: &str, key: &str, tls_extra: &str) -> String {
 hosts:
   lb-01: {{ address: 192.0.2.10, roles: [lb] }}
   web-01: {{ address: 192.0.2.21, roles: [web, app] }}
+firewall:
+  admin: [192.0.2.1]
 web:
   server_names: [www.foobar.com, foobar.com]
 load_balancer:

@@ -5,13 +5,16 @@ use crate::diagnostic::Problem;
 use crate::topology::decode::Sp;
 use crate::topology::model::*;
 
+/// The warning that SSH is admitted from everywhere (shown only for an otherwise valid topology).
+pub const SSH_FROM_EVERYWHERE: &str = "topology::ssh-from-everywhere";
+
 pub(super) fn firewall(t: &Topology, out: &mut Vec<Problem>) {
     let fw = &t.firewall;
     if !fw.enabled {
         return;
     }
     let everywhere = |span, message: &str| {
-        Problem::warning("topology::ssh-from-everywhere", span, message.to_string())
+        Problem::warning(SSH_FROM_EVERYWHERE, span, message.to_string())
             .label("SSH open to every address")
             .help(
                 "list the machines that run foobar-infra (and any jump host) in `firewall.admin`, \

@@ -15,6 +15,7 @@ mod network;
 mod tls;
 
 pub use context::Context;
+pub use firewall::SSH_FROM_EVERYWHERE;
 pub use load_balancer::resolve_servers;
 pub use tls::EXPIRY_WARNING_DAYS;
 
