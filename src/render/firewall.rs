@@ -126,3 +126,98 @@ pub fn host_firewall(t: &Topology, h: &Host) -> Option<HostFirewall> {
     }
     Some(HostFirewall { rules })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::{Source, load};
+    use std::sync::Arc;
+
+    fn firewalls(extra: &str) -> Vec<(String, Option<HostFirewall>)> {
+        let text = format!(
+            "domain: foobar.com
+hosts:
+  lb-01: {{ address: 192.0.2.10, roles: [lb] }}
+  lb-02: {{ address: 192.0.2.11, roles: [lb] }}
+  web-01: {{ address: 192.0.2.21, roles: [web, app], ssh: {{ port: 2222 }} }}
+  web-02: {{ address: 192.0.2.22, roles: [web, app] }}
+  db-01: {{ address: 192.0.2.30, roles: [db] }}
+  ns1: {{ address: 192.0.2.40, roles: [dns] }}
+database:
+  password: {{ env: X }}
+dns:
+  records: [{{ name: www, target: lb-01 }}]
+  key: {{ name: k, secret: {{ env: Y }} }}
+{extra}"
+        );
+        let loaded = load(
+            Source {
+                name: "t.yaml".into(),
+                text: Arc::new(text),
+                base_dir: ".".into(),
+            },
+            &|_| None,
+        );
+        let t = loaded.topology.as_ref().expect("loads");
+        assert!(!loaded.has_errors(), "{:?}", loaded.problems);
+        t.hosts
+            .iter()
+            .map(|h| (h.name.value.clone(), host_firewall(t, h)))
+            .collect()
+    }
+
+    /// `proto port from` for each rule of a host.
+    fn rules(all: &[(String, Option<HostFirewall>)], host: &str) -> Vec<String> {
+        let fw = all
+            .iter()
+            .find(|(n, _)| n == host)
+            .unwrap()
+            .1
+            .as_ref()
+            .unwrap();
+        fw.rules
+            .iter()
+            .map(|r| format!("{} {} {}", r.proto.as_str(), r.port, r.sources()))
+            .collect()
+    }
+
+    #[test]
+    fn each_role_admits_whom_it_serves() {
+        let all = firewalls("firewall:\n  admin: [198.51.100.0/24, lb-02]\n");
+        let ssh = "tcp 22 192.0.2.11, 198.51.100.0/24";
+        assert_eq!(rules(&all, "lb-01"), [ssh, "tcp 80 everywhere"]);
+        assert_eq!(
+            rules(&all, "web-01"),
+            [
+                "tcp 2222 192.0.2.11, 198.51.100.0/24",
+                "tcp 80 192.0.2.10, 192.0.2.11"
+            ]
+        );
+        assert_eq!(
+            rules(&all, "db-01"),
+            [ssh, "tcp 3306 192.0.2.21, 192.0.2.22"]
+        );
+        assert_eq!(
+            rules(&all, "ns1"),
+            [ssh, "udp 53 everywhere", "tcp 53 everywhere"]
+        );
+        let web = all[2].1.as_ref().unwrap();
+        assert!(web.rules[0].ssh && !web.rules[1].ssh);
+    }
+
+    #[test]
+    fn ssh_from_everywhere_by_default_or_when_admin_covers_everything() {
+        for extra in ["", "firewall:\n  admin: [0.0.0.0/0, 192.0.2.7]\n"] {
+            let all = firewalls(extra);
+            assert_eq!(rules(&all, "lb-01")[0], "tcp 22 everywhere", "{extra:?}");
+        }
+    }
+
+    #[test]
+    fn the_database_admits_its_users_hosts_and_a_disabled_firewall_is_none() {
+        let all = firewalls("firewall:\n  admin: [lb-01]\n");
+        assert_eq!(rules(&all, "db-01")[1], "tcp 3306 192.0.2.21, 192.0.2.22");
+        let all = firewalls("firewall:\n  enabled: false\n");
+        assert!(all.iter().all(|(_, f)| f.is_none()));
+    }
+}

@@ -8,6 +8,7 @@ mod support;
 
 mod apply;
 mod dns;
+mod firewall;
 mod load;
 mod plan;
 mod rolling;

@@ -226,3 +226,76 @@ fn ctrl_c_during_a_swap_finishes_that_host_and_starts_no_other() {
         assert!(lab.calls_on(web).is_empty());
     }
 }
+
+/// db-01's one file is its firewall's ruleset (reloaded by the firewall's unit).
+fn with_firewall(lab: &mut Lab) {
+    let db = lab
+        .desired
+        .hosts
+        .iter_mut()
+        .find(|h| h.name == "db-01")
+        .unwrap();
+    db.files[0].path = crate::firewall::RULES_FILE.into();
+    db.files[0].notify[0].service = crate::firewall::UNIT.into();
+    db.services[0].name = crate::firewall::UNIT.into();
+    db.firewall = Some(crate::firewall::HostFirewall { rules: Vec::new() });
+}
+
+#[test]
+fn a_new_firewall_is_proved_by_a_new_connection_before_the_host_is_confirmed() {
+    let mut lab = lab(&[], None);
+    with_firewall(&mut lab);
+    let reports = lab.apply(&lab.plans(), &[]);
+    assert!(reports.iter().all(|r| r.outcome == Outcome::Changed));
+    assert_eq!(
+        lab.calls_on("db-01"),
+        [
+            "arm",
+            "files",
+            "services",
+            "reconnect",
+            "db-health",
+            "disarm"
+        ]
+    );
+    // Hosts whose firewall does not change open no new connection.
+    assert!(!lab.calls_on("web-01").contains(&"reconnect".to_string()));
+}
+
+#[test]
+fn a_firewall_that_refuses_a_new_connection_is_rolled_back_and_the_run_stops() {
+    let mut lab = lab(&[("db-01", "reconnect", 255)], None);
+    with_firewall(&mut lab);
+    let reports = lab.apply(&lab.plans(), &[]);
+    let db = reports.iter().find(|r| r.host == "db-01").unwrap();
+    match &db.outcome {
+        Outcome::Failed {
+            step,
+            error,
+            rolled_back,
+        } => {
+            assert_eq!(step, "reconnect");
+            assert!(*rolled_back, "{error}");
+            assert!(
+                error.contains(
+                    "after its new firewall was loaded, db-01 does not admit a new SSH connection"
+                ),
+                "{error}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        lab.calls_on("db-01"),
+        [
+            "arm",
+            "files",
+            "services",
+            "reconnect",
+            "rollback",
+            "disarm"
+        ]
+    );
+    // The database phase failed: no server or load balancer was touched.
+    assert!(lab.calls_on("web-01").is_empty() && lab.calls_on("lb-01").is_empty());
+}
