@@ -1,9 +1,11 @@
 //! A graph coloured by a `verify` report: each check lands on the node or edge it is about.
 //!
-//! - `ssh`, `services`, `files` of a host: every node of that host;
+//! - `ssh`, `services`, `files`, `firewall`, `listening` of a host: every node of that host;
 //! - `database`: the database node; `database-access` of an app host: its edge to the
-//!   database (of a host that must be refused: the database node, whose grants it judges);
-//! - `web` of a server: the server's node;
+//!   database (of a host that must be refused: the database node, whose grants or firewall it
+//!   judges);
+//! - `web` of a server: the server's node; `web-access` (SERVER/FROM): the server's node, whose
+//!   firewall it judges;
 //! - `load-balancer` (LB/backend/server): the backend -> server edge, and the server's node;
 //!   HAProxy's status decides between down and drained (DRAIN, MAINT, NOLB);
 //! - `site` of a load balancer: its node;
@@ -105,7 +107,7 @@ pub fn apply(graph: &mut Graph, outcomes: &[Outcome]) {
         let m = mark(o);
         let subject = o.subject();
         match o.hop {
-            Hop::Ssh | Hop::Services | Hop::Files => {
+            Hop::Ssh | Hop::Services | Hop::Files | Hop::Firewall | Hop::Listening => {
                 for (i, n) in graph.nodes.iter().enumerate() {
                     if n.host.as_deref() == Some(subject) {
                         nodes[i].push(m.clone());
@@ -132,6 +134,10 @@ pub fn apply(graph: &mut Graph, outcomes: &[Outcome]) {
                 }
             }
             Hop::Web => nodes_push(&mut nodes, node_at(&server_id(subject)), &m),
+            Hop::WebAccess => {
+                let server = subject.split('/').next().unwrap_or_default();
+                nodes_push(&mut nodes, node_at(&server_id(server)), &m);
+            }
             Hop::LoadBalancer => {
                 let mut parts = subject.splitn(3, '/');
                 let (Some(lb), Some(backend), Some(server)) =
@@ -237,7 +243,8 @@ mod tests {
         o
     }
 
-    /// A verify report of the reference design where everything passes but the given ones.
+    /// A verify report of the reference design where everything passes but the given ones
+    /// (added when not among them).
     fn report(except: Vec<Outcome>) -> Vec<Outcome> {
         let pass = |id: &str, hop| outcome(id, hop, Status::Pass, "ok");
         let mut all = Vec::new();
@@ -256,8 +263,10 @@ mod tests {
         all.push(pass("site:lb-01", Hop::Site));
         all.push(pass("dns:www.foobar.com", Hop::Dns));
         for e in except {
-            let at = all.iter().position(|o| o.id == e.id).unwrap();
-            all[at] = e;
+            match all.iter().position(|o| o.id == e.id) {
+                Some(at) => all[at] = e,
+                None => all.push(e),
+            }
         }
         all
     }
@@ -423,6 +432,49 @@ mod tests {
             )]),
         );
         assert_eq!(node_state(&g, "db:db-01"), State::Down);
+        assert_eq!(node_state(&g, "lb:lb-01"), State::Up);
+    }
+
+    #[test]
+    fn a_firewall_check_lands_on_the_host_it_guards() {
+        let mut g = reference();
+        let hole = "10.89.7.21:80 accepts a connection from db-01";
+        apply(
+            &mut g,
+            &report(vec![
+                outcome(
+                    "web-access:web-01/db-01",
+                    Hop::WebAccess,
+                    Status::Fail,
+                    hole,
+                ),
+                outcome(
+                    "database-access:(here)",
+                    Hop::DatabaseAccess,
+                    Status::Fail,
+                    "accepts this machine",
+                ),
+            ]),
+        );
+        assert_eq!(node_state(&g, "server:web-01"), State::Down);
+        assert_eq!(node_state(&g, "db:db-01"), State::Down);
+        assert_eq!(node_state(&g, "server:web-02"), State::Up);
+        let mut g = reference();
+        let stray = "tcp 0.0.0.0:8081 (python3, pid 7) listens beyond loopback";
+        apply(
+            &mut g,
+            &report(vec![outcome(
+                "listening:web-03",
+                Hop::Listening,
+                Status::Fail,
+                stray,
+            )]),
+        );
+        assert_eq!(node_state(&g, "server:web-03"), State::Down);
+        assert_eq!(
+            g.node("server:web-03").unwrap().reason.as_deref(),
+            Some(stray)
+        );
         assert_eq!(node_state(&g, "lb:lb-01"), State::Up);
     }
 

@@ -73,6 +73,22 @@ pub struct Observed {
     /// The SSH connection the probe came by, as the host's sshd saw it.
     #[serde(skip)]
     pub ssh_connection: Option<crate::firewall::SshConnection>,
+    /// On a host that should have a firewall: whether it is loaded, and what listens.
+    #[serde(skip)]
+    pub firewall: Option<FirewallFacts>,
+}
+
+/// The firewall's table as the kernel has it, and the sockets listening beside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FirewallFacts {
+    /// `nft list table` found the table.
+    pub loaded: bool,
+    /// Why it did not (what `nft` said).
+    pub why_not: String,
+    /// The lines of `ss -H -tulnp`.
+    pub listening: Vec<String>,
+    /// Why `ss` could not be asked (not installed).
+    pub no_listening: Option<String>,
 }
 
 /// The probe for what `desired` manages.
@@ -86,6 +102,11 @@ pub fn probe_script(desired: &HostState) -> Script {
         .arg(desired.release.as_ref().map_or("", |r| r.root.as_str()))
         .arg(db.map_or("", |d| d.name.as_str()))
         .arg(db.map_or("", |d| d.user.as_str()))
+        .arg(if desired.firewall.is_some() {
+            crate::firewall::TABLE
+        } else {
+            ""
+        })
 }
 
 /// Privileges granted on `db`.* in a `SHOW GRANTS` line, upper-case and sorted.
@@ -115,6 +136,7 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
         o.files.insert(f.path.clone(), None);
     }
     let mut db = desired.database.as_ref().map(|_| DbFacts::default());
+    let mut firewall = desired.firewall.as_ref().map(|_| FirewallFacts::default());
     // Index of the unit whose `systemctl show` block is being read.
     let mut unit = 0usize;
     for line in out.lines() {
@@ -214,6 +236,26 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
                     d.schema_sha256 = Some(hash.to_string());
                 }
             }
+            ["fwtable", "loaded"] => {
+                if let Some(f) = firewall.as_mut() {
+                    f.loaded = true;
+                }
+            }
+            ["fwtable", "missing", why] => {
+                if let Some(f) = firewall.as_mut() {
+                    f.why_not = why.to_string();
+                }
+            }
+            ["listen", socket] => {
+                if let Some(f) = firewall.as_mut() {
+                    f.listening.push(socket.to_string());
+                }
+            }
+            ["nolisten", why] => {
+                if let Some(f) = firewall.as_mut() {
+                    f.no_listening = Some(why.to_string());
+                }
+            }
             _ => {}
         }
     }
@@ -222,6 +264,7 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
         o.services.entry(s.name.clone()).or_default();
     }
     o.database = db;
+    o.firewall = firewall;
     o
 }
 
@@ -320,6 +363,44 @@ mod tests {
         assert_eq!(base64_decode("YWJj").unwrap(), b"abc");
         assert_eq!(base64_decode("").unwrap(), b"");
         assert!(base64_decode("a$==").is_none());
+    }
+
+    fn host(firewall: bool) -> HostState {
+        HostState {
+            name: "db-01".into(),
+            address: "10.0.0.3".into(),
+            roles: Vec::new(),
+            packages: Vec::new(),
+            users: Vec::new(),
+            files: Vec::new(),
+            services: Vec::new(),
+            release: None,
+            database: None,
+            health: Vec::new(),
+            memberships: Vec::new(),
+            firewall: firewall.then(|| crate::firewall::HostFirewall { rules: Vec::new() }),
+        }
+    }
+
+    #[test]
+    fn the_firewall_facts_are_read_only_where_a_firewall_is_wanted() {
+        let out = "fwtable\tloaded\nlisten\ttcp   LISTEN 0  128  0.0.0.0:22  0.0.0.0:*\n";
+        let f = parse(&host(true), out).firewall.unwrap();
+        assert!(f.loaded);
+        assert_eq!(f.listening, ["tcp   LISTEN 0  128  0.0.0.0:22  0.0.0.0:*"]);
+        assert_eq!(parse(&host(false), out).firewall, None);
+        let f = parse(
+            &host(true),
+            "fwtable\tmissing\tError: No such file or directory\nnolisten\tss is not installed\n",
+        )
+        .firewall
+        .unwrap();
+        assert!(!f.loaded && f.why_not.starts_with("Error: No such file"));
+        assert_eq!(f.no_listening.as_deref(), Some("ss is not installed"));
+        // A probe that said nothing of it: not loaded.
+        assert!(!parse(&host(true), "").firewall.unwrap().loaded);
+        let script = probe_script(&host(true));
+        assert_eq!(script.parameters().last().unwrap(), crate::firewall::TABLE);
     }
 
     #[test]

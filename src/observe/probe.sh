@@ -1,10 +1,11 @@
 # The state probe: what a host has of what the topology manages, in one round trip.
 # $1 packages, $2 users, $3 files, $4 systemd units (each a newline-separated list),
-# $5 the release root ('' when none), $6 the database ('' when none), $7 its user.
+# $5 the release root ('' when none), $6 the database ('' when none), $7 its user, $8 the
+# firewall's nftables table ('' when the host has none).
 # Prints one tab-separated fact per line; see observe::parse.
 set -f
 IFS=$NL
-pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7
+pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8
 if [ -r /etc/os-release ]; then
   # shellcheck disable=SC1091
   . /etc/os-release
@@ -68,5 +69,18 @@ if [ -n "$db" ]; then
   fi
   if [ -f "$STATE_DIR/schema-$db.sha256" ]; then
     printf 'schema\t%s\n' "$(cat "$STATE_DIR/schema-$db.sha256")"
+  fi
+fi
+if [ -n "$table" ]; then
+  # Whether the firewall is loaded, and what listens (which verify holds to what it admits).
+  if e=$(nft list table inet "$table" 2>&1 >/dev/null); then
+    printf 'fwtable\tloaded\n'
+  else
+    printf 'fwtable\tmissing\t%s\n' "$(printf '%s' "$e" | head -n 1)"
+  fi
+  if command -v ss >/dev/null 2>&1; then
+    ss -H -tulnp 2>&1 | sed "s/^/listen${TAB}/" || true
+  else
+    printf 'nolisten\tss is not installed (package iproute2)\n'
   fi
 fi

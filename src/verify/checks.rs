@@ -1,10 +1,10 @@
 //! The checks a desired state implies, in dependency order (a check after what it needs).
 
-use super::{Check, Hop, Probe};
+use super::{Check, Hop, Probe, access};
 use crate::desired::{Desired, HealthCheck, HostState};
 
 /// An address as the host part of a URL (IPv6 in brackets).
-fn url_host(address: &str) -> String {
+pub(super) fn url_host(address: &str) -> String {
     if address.contains(':') {
         format!("[{address}]")
     } else {
@@ -12,7 +12,7 @@ fn url_host(address: &str) -> String {
     }
 }
 
-fn ssh(host: &str) -> String {
+pub(super) fn ssh(host: &str) -> String {
     format!("ssh:{host}")
 }
 
@@ -59,6 +59,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
                 needs_one_of: Vec::new(),
             });
         }
+        out.extend(access::host(h));
     }
     let db_host = hosts.iter().find(|h| h.database.is_some());
     let mut db_id = None;
@@ -97,30 +98,8 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
     if let (Some(d), Some(db_id)) = (db_host, &db_id)
         && let Some(db) = &d.database
     {
-        for h in &hosts {
-            let client = db.clients.contains(&h.address);
-            let is_lb = lbs.iter().any(|(l, _, _, _)| l.name == h.name);
-            if !client && !is_lb {
-                continue;
-            }
-            out.push(Check {
-                id: format!("database-access:{}", h.name),
-                hop: Hop::DatabaseAccess,
-                host: h.name.clone(),
-                title: if client {
-                    format!("the database accepts {} (an app host)", h.name)
-                } else {
-                    format!("the database refuses {} (not an app host)", h.name)
-                },
-                probe: Probe::DatabaseGreets {
-                    address: d.address.clone(),
-                    port: db.port,
-                    accept: client,
-                },
-                needs: vec![ssh(&h.name), db_id.clone()],
-                needs_one_of: Vec::new(),
-            });
-        }
+        let lb_names: Vec<&str> = lbs.iter().map(|(l, _, _, _)| l.name.as_str()).collect();
+        out.extend(access::database(d, db, &hosts, db_id, &lb_names));
     }
     let from = lbs.first().map(|(l, _, _, _)| *l);
     for w in &hosts {
@@ -159,6 +138,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
             needs_one_of: Vec::new(),
         });
     }
+    out.extend(access::web(&hosts));
     for (lb, port, host_header, scheme) in &lbs {
         let mut backend_checks = Vec::new();
         let mut servers = Vec::new();

@@ -3,14 +3,19 @@
 //! Each check names what it depends on; when one fails, the checks that depend on it are
 //! reported as blocked, so the report names the cause once.
 
+mod access;
 mod checks;
+mod listen;
+mod reach;
 mod run;
 mod stat;
 mod tls;
 
 pub use checks::checks;
+pub use reach::Expect;
 pub use run::{Context, run};
 
+use crate::net::Network;
 use serde::Serialize;
 
 /// Where in the chain a check sits.
@@ -21,9 +26,12 @@ pub enum Hop {
     Ssh,
     Services,
     Files,
+    Firewall,
+    Listening,
     Database,
     DatabaseAccess,
     Web,
+    WebAccess,
     LoadBalancer,
     Site,
     Tls,
@@ -36,9 +44,12 @@ impl Hop {
             Hop::Ssh => "SSH",
             Hop::Services => "services",
             Hop::Files => "files",
+            Hop::Firewall => "firewall",
+            Hop::Listening => "listening",
             Hop::Database => "database",
             Hop::DatabaseAccess => "database access",
             Hop::Web => "web -> app -> database",
+            Hop::WebAccess => "web access",
             Hop::LoadBalancer => "load balancer",
             Hop::Site => "site",
             Hop::Tls => "TLS",
@@ -66,14 +77,30 @@ pub enum Probe {
     Services,
     /// Every managed file matches: content, owner, mode (the plan's probe).
     Files,
+    /// The host's firewall is loaded: its nftables table exists and the unit that loads it is
+    /// active (read by the plan's probe).
+    FirewallLoaded,
+    /// Nothing listens beyond loopback on a port the host's firewall does not admit (`ss`, read
+    /// by the plan's probe).
+    Listening,
     /// `SELECT 1` over the database host's local socket.
     DatabaseAnswers,
-    /// From `from`: the database server at `address:port` greets this host (`accept`) or
-    /// refuses it by its host list.
-    DatabaseGreets {
+    /// From the check's host: a TCP connection to `address:port` meets `expect`. When the
+    /// server `speaks_first` (a database greets or refuses a client before it says anything),
+    /// what it says tells the server's refusal from the firewall's.
+    Reach {
         address: String,
         port: u16,
-        accept: bool,
+        expect: Expect,
+        speaks_first: bool,
+    },
+    /// From this machine: a TCP connection to `address:port` is refused by the host's firewall,
+    /// which admits it only from `admitted` (when this machine's address is among them, there
+    /// is no refusal to see from here: not checked).
+    ReachFromHere {
+        address: String,
+        port: u16,
+        admitted: Vec<Network>,
     },
     /// From the load-balancer host: GET `url` with `Host: host_header` answers 200.
     Http { url: String, host_header: String },
@@ -121,6 +148,19 @@ pub struct Check {
     pub needs: Vec<String>,
     /// Ids of which at least one must hold (the site needs one serving backend, not all).
     pub needs_one_of: Vec<String>,
+}
+
+impl Check {
+    /// Made from this machine, on no host's connection.
+    pub fn from_here(&self) -> bool {
+        matches!(
+            self.probe,
+            Probe::Unsupported { .. }
+                | Probe::Record { .. }
+                | Probe::Tls { .. }
+                | Probe::ReachFromHere { .. }
+        )
+    }
 }
 
 /// A check's result.

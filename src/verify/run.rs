@@ -1,8 +1,9 @@
 //! Running the checks on the hosts, through `Remote` only.
 
 use super::stat::{self, ServerStat};
-use super::{Check, Outcome, Probe, Status, resolve};
-use crate::desired::Desired;
+use super::{Check, Outcome, Probe, Status, reach, resolve};
+use crate::desired::{Desired, HostState};
+use crate::firewall::{TABLE, UNIT};
 use crate::observe::{self, Observed};
 use crate::plan::{Change, FileAction, ServiceAction};
 use crate::remote::{Remote, RemoteError, Script};
@@ -60,7 +61,12 @@ pub async fn run(
     let mut observed: BTreeMap<String, std::result::Result<Observed, String>> = BTreeMap::new();
     let wanted: Vec<&str> = checks
         .iter()
-        .filter(|c| matches!(c.probe, Probe::Services | Probe::Files))
+        .filter(|c| {
+            matches!(
+                c.probe,
+                Probe::Services | Probe::Files | Probe::FirewallLoaded | Probe::Listening
+            )
+        })
         .map(|c| c.host.as_str())
         .collect();
     let probes = remotes
@@ -84,13 +90,7 @@ pub async fn run(
         let observed = &observed;
         async move {
             let result = match remotes.get(&c.host) {
-                _ if matches!(
-                    c.probe,
-                    Probe::Unsupported { .. } | Probe::Record { .. } | Probe::Tls { .. }
-                ) =>
-                {
-                    one(ctx, c, None, observed).await
-                }
+                _ if c.from_here() => one(ctx, c, None, observed).await,
                 Some(Ok(r)) => one(ctx, c, Some(r.as_ref()), observed).await,
                 Some(Err(e)) => fail(e.clone()),
                 None => fail(format!("{} was not connected", c.host)),
@@ -148,23 +148,51 @@ async fn one(
                 super::tls::handshake(name, address, *port, trust.as_deref()).await?;
             return found(status, evidence);
         }
+        Probe::ReachFromHere {
+            address,
+            port,
+            admitted,
+        } => {
+            let (status, evidence) = reach::judge_from_here(address, *port, admitted).await;
+            return found(status, evidence);
+        }
         _ => {}
     }
     let remote = remote.ok_or("no connection")?;
+    let facts = || -> std::result::Result<(&HostState, &Observed), String> {
+        let o = observed
+            .get(&c.host)
+            .ok_or("not probed")?
+            .as_ref()
+            .map_err(|e| e.clone())?;
+        Ok((ctx.desired.host(&c.host).ok_or("not in the topology")?, o))
+    };
     match &c.probe {
         Probe::Connect => pass("connected"),
         Probe::Services | Probe::Files => {
-            let o = observed
-                .get(&c.host)
-                .ok_or("not probed")?
-                .as_ref()
-                .map_err(|e| e.clone())?;
-            let desired = ctx.desired.host(&c.host).ok_or("not in the topology")?;
+            let (desired, o) = facts()?;
             let plan = crate::plan::host_plan(desired, o, ctx.db_password, &ctx.schema);
             if c.probe == Probe::Services {
                 services(desired, &plan.changes)
             } else {
                 files(desired, &plan.changes)
+            }
+        }
+        Probe::FirewallLoaded => {
+            let (_, o) = facts()?;
+            firewall_loaded(o)
+        }
+        Probe::Listening => {
+            let (desired, o) = facts()?;
+            let (Some(firewall), Some(f)) = (&desired.firewall, &o.firewall) else {
+                return fail("the probe did not read the listening sockets");
+            };
+            match &f.no_listening {
+                Some(why) => fail(why.clone()),
+                None => {
+                    let (status, evidence) = super::listen::judge(&f.listening, firewall);
+                    found(status, evidence)
+                }
             }
         }
         Probe::DatabaseAnswers => {
@@ -179,38 +207,20 @@ async fn one(
                 fail(format!("SELECT 1 failed: {text}"))
             }
         }
-        Probe::DatabaseGreets {
+        Probe::Reach {
             address,
             port,
-            accept,
+            expect,
+            speaks_first,
         } => {
-            let s = script("greet", include_str!("sh/greet.sh"))
+            let s = script("reach", include_str!("sh/reach.sh"))
                 .arg(address.clone())
-                .arg(port.to_string());
+                .arg(port.to_string())
+                .arg(if *speaks_first { "1" } else { "0" });
             let (_, text) = exec(remote, &s).await?;
-            let refused = text.contains("is not allowed to connect");
-            let greeted = !refused && (text.contains("MariaDB") || text.contains("mysql_native"));
-            match (accept, greeted, refused) {
-                (true, true, _) => pass(format!("{address}:{port} greets {}", c.host)),
-                (false, _, true) => pass(format!(
-                    "{address}:{port} refuses {}: not in the application user's host list",
-                    c.host
-                )),
-                (true, _, _) => fail(format!(
-                    "{address}:{port} does not greet {}: {}",
-                    c.host,
-                    if text.is_empty() { "no answer" } else { &text }
-                )),
-                (false, _, _) => fail(format!(
-                    "{address}:{port} does not refuse {}, which is not an app host: {}",
-                    c.host,
-                    if text.is_empty() {
-                        "no answer"
-                    } else {
-                        "it greets it"
-                    }
-                )),
-            }
+            let at = format!("{}:{port}", super::checks::url_host(address));
+            let (status, evidence) = reach::judge(*expect, &reach::parse(&text), &c.host, &at);
+            found(status, evidence)
         }
         Probe::Http { url, host_header } => {
             let s = script("http", include_str!("sh/http.sh"))
@@ -288,9 +298,37 @@ async fn one(
             let (_, text) = exec(remote, &s).await?;
             spread(&text, servers, *requests)
         }
-        Probe::Unsupported { .. } | Probe::Record { .. } | Probe::Tls { .. } => {
+        Probe::Unsupported { .. }
+        | Probe::Record { .. }
+        | Probe::Tls { .. }
+        | Probe::ReachFromHere { .. } => {
             unreachable!("handled above")
         }
+    }
+}
+
+/// The table is loaded and the unit that loads it is active.
+fn firewall_loaded(o: &Observed) -> Result {
+    let Some(f) = &o.firewall else {
+        return fail("the probe did not read the firewall");
+    };
+    let unit = o
+        .services
+        .get(UNIT)
+        .map_or("unknown", |s| s.active.as_str());
+    match (f.loaded, unit == "active") {
+        (true, true) => pass(format!("table inet {TABLE} is loaded; {UNIT} is active")),
+        (false, _) => fail(format!(
+            "table inet {TABLE} is not loaded ({}); {UNIT} is {unit}",
+            if f.why_not.is_empty() {
+                "nft does not list it"
+            } else {
+                &f.why_not
+            }
+        )),
+        (true, false) => fail(format!(
+            "table inet {TABLE} is loaded, but {UNIT}, which loads it, is {unit}"
+        )),
     }
 }
 
@@ -434,7 +472,7 @@ mod tests {
     fn every_script_is_valid_shell_and_passes_shellcheck() {
         for s in [
             script("db-answers", include_str!("sh/db_answers.sh")),
-            script("greet", include_str!("sh/greet.sh")).args(["10.0.0.3", "3306"]),
+            script("reach", include_str!("sh/reach.sh")).args(["10.0.0.3", "3306", "1"]),
             script("http", include_str!("sh/http.sh")).args(["http://10.0.0.2/healthz", "x"]),
             script("stat", include_str!("sh/stat.sh")).arg("/run/haproxy/admin.sock"),
             script("spread", include_str!("sh/spread.sh")).args([
