@@ -222,10 +222,11 @@ impl Connection {
         let _ = self.session.close().await;
     }
 
-    /// A new master connection (two attempts: a firewall that refuses it answers at once, one
-    /// that drops it costs the connect timeout), `true` run on it, and closed.
+    /// A new master connection, `true` run on it, and closed. One attempt: a firewall that
+    /// refuses it answers at once, one that drops it costs the connect timeout (10 s), well
+    /// within the host's watchdog (which a retry could outlast, and then see its work).
     async fn anew(&self) -> Result<Output, RemoteError> {
-        let fresh = connect_with(&self.target, &[500]).await?;
+        let fresh = connect_with(&self.target, &[]).await?;
         let out = fresh.exec(&Script::new("reconnect", "true"), b"").await;
         fresh.close().await;
         out
