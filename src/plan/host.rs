@@ -73,6 +73,28 @@ fn database_changes(
     }
 }
 
+/// A firewall whose unit is active but whose table is gone (`nft flush ruleset` by hand, another
+/// tool's ruleset loaded over it) is loaded again, unless a change already does it.
+fn firewall_unloaded(desired: &HostState, observed: &Observed, changes: &mut Vec<Change>) {
+    let unit = crate::firewall::UNIT;
+    let unloaded = desired.firewall.is_some()
+        && observed.firewall.as_ref().is_some_and(|f| !f.loaded)
+        && observed
+            .services
+            .get(unit)
+            .is_some_and(|f| f.active == "active");
+    let planned = changes
+        .iter()
+        .any(|c| matches!(c, Change::Service { name, .. } if name == unit));
+    if unloaded && !planned {
+        changes.push(Change::Service {
+            name: unit.to_string(),
+            action: ServiceAction::Reload,
+            reason: format!("its table inet {} is not loaded", crate::firewall::TABLE),
+        });
+    }
+}
+
 /// Computes one host's changes.
 pub fn host_plan(
     desired: &HostState,
@@ -272,7 +294,12 @@ pub fn host_plan(
         } else if let Some((action, reason)) = notify.get(&s.name) {
             let mut action = *action;
             let mut reason = reason.clone();
-            if s.name.ends_with(".service") && changed_units.contains(&s.name) {
+            // The firewall's unit re-reads everything on a reload; a restart would stop it (its
+            // table gone) before starting it again.
+            if s.name.ends_with(".service")
+                && changed_units.contains(&s.name)
+                && s.name != crate::firewall::UNIT
+            {
                 action = Action::Restart;
                 reason = format!("its unit file changes ({reason})");
             }
@@ -286,6 +313,7 @@ pub fn host_plan(
             });
         }
     }
+    firewall_unloaded(desired, observed, &mut changes);
     ResourcePlan {
         owner: Owner::Host {
             host: desired.name.clone(),

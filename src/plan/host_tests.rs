@@ -29,6 +29,8 @@ const ENV_CHANGES: &str = "/etc/foobar/app.env changes";
 
 #[path = "host_tests_certificate.rs"]
 mod certificate;
+#[path = "host_tests_firewall.rs"]
+mod firewall_tests;
 #[path = "host_tests_seen.rs"]
 mod seen_tests;
 
