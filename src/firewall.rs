@@ -111,9 +111,25 @@ impl HostFirewall {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
+        // The address is admitted on another port: sshd was reached on a port the topology does
+        // not name (a port forward, NAT), not from an unlisted address.
+        let address_admitted = ssh
+            .iter()
+            .any(|r| r.admits(Proto::Tcp, r.port, conn.client));
+        let fix = if address_admitted {
+            format!(
+                "sshd was reached on port {}, which the topology does not name for this host: set its ssh.port to the port sshd listens on, or connect to that port directly",
+                conn.port
+            )
+        } else {
+            format!(
+                "Add {} (or its network) to firewall.admin, or connect from an address it lists",
+                conn.client
+            )
+        };
         Some(format!(
-            "the firewall for {host} would refuse this run's own SSH connection (from {} to port {}): it admits SSH on {admitted}; nothing was loaded. Add {} (or its network) to firewall.admin, or connect from an address it lists",
-            conn.client, conn.port, conn.client
+            "the firewall for {host} would refuse this run's own SSH connection (from {} to port {}): it admits SSH on {admitted}; nothing was loaded. {fix}",
+            conn.client, conn.port
         ))
     }
 
@@ -209,10 +225,10 @@ mod tests {
         );
         assert!(why.contains("Add 10.89.7.10"), "{why}");
         // The right client on a port the firewall does not open for SSH (sshd moved, or NAT).
-        assert!(
-            f.lockout("web-01", &conn("10.89.7.1 5 10.89.7.21 2222"))
-                .is_some()
-        );
+        let why = f
+            .lockout("web-01", &conn("10.89.7.1 5 10.89.7.21 2222"))
+            .unwrap();
+        assert!(why.contains("sshd was reached on port 2222"), "{why}");
         // Another service's port from everywhere is not SSH's.
         assert!(
             f.lockout("web-01", &conn("10.89.7.9 5 10.89.7.21 80"))

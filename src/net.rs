@@ -93,6 +93,14 @@ impl Network {
                 n
             }
         };
+        // An IPv4-mapped network is the IPv4 one: that is how clients and the kernel see it.
+        let (address, prefix) = match address {
+            IpAddr::V6(v6) if prefix >= 96 => match v6.to_ipv4_mapped() {
+                Some(v4) => (IpAddr::V4(v4), prefix - 96),
+                None => (address, prefix),
+            },
+            _ => (address, prefix),
+        };
         let net = Network { address, prefix };
         let masked = net.masked();
         if masked != net {
@@ -177,6 +185,9 @@ mod tests {
             assert_eq!(n(s).to_string(), s);
         }
         assert_eq!(n("10.89.7.1/32").to_string(), "10.89.7.1");
+        assert_eq!(n("::ffff:10.89.7.1").to_string(), "10.89.7.1");
+        assert_eq!(n("::ffff:10.89.7.0/120").to_string(), "10.89.7.0/24");
+        assert!(n("::ffff:10.89.7.0/120").is_ipv4());
     }
 
     #[test]

@@ -39,7 +39,12 @@ impl HostRun<'_> {
             (Some(from), Some(r)) => Some((r.root.as_str(), from.as_str())),
             _ => None,
         };
-        if self.swapped.is_empty() && release.is_none() {
+        // A firewall loaded without a file swapped (its table had gone missing, its unit was
+        // stopped) is put back too: the change journal says how it was.
+        let firewall = self.changes().any(|c| {
+            matches!(c, crate::plan::Change::Service { name, .. } if name == crate::firewall::UNIT)
+        });
+        if self.swapped.is_empty() && release.is_none() && !firewall {
             return Err("nothing had been swapped in".into());
         }
         let restore = Restore {

@@ -54,12 +54,7 @@ const MIN_CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 fn drill() -> Result<bool, Error> {
     match std::env::var("FOOBAR_INFRA_DRILL") {
         Err(_) => Ok(false),
-        Ok(v) if v == "cut-ssh" => {
-            ui::warn(
-                "drill (FOOBAR_INFRA_DRILL=cut-ssh): each new firewall this run loads also cuts SSH, and is put back by this run or the host's watchdog",
-            );
-            Ok(true)
-        }
+        Ok(v) if v == "cut-ssh" => Ok(true),
         Ok(v) => Err(Error::Usage(format!(
             "FOOBAR_INFRA_DRILL={v:?} is not a drill: the one drill is `cut-ssh`"
         ))),
@@ -67,6 +62,12 @@ fn drill() -> Result<bool, Error> {
 }
 
 pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
+    // Before anything is read or locked: a drill is never a surprise.
+    if drill()? {
+        ui::warn(
+            "drill (FOOBAR_INFRA_DRILL=cut-ssh): each new firewall this run loads also cuts SSH, and is put back by this run or the host's watchdog",
+        );
+    }
     if args.confirm_timeout < MIN_CONFIRM_TIMEOUT {
         return Err(Error::Usage(format!(
             "--confirm-timeout must be at least {}s: a living run renews its hosts' timers every 5 s",

@@ -28,7 +28,9 @@ fn admin(t: &Topology) -> Option<Vec<Network>> {
             AdminSource::Host(name) => t.host(name).map(|h| Network::host(h.address.value)),
         })
         .collect();
-    if out.iter().any(Network::is_everything) {
+    // Everywhere only when both families are: `::/0` alone leaves IPv4 to the list.
+    let everything = |v4| out.iter().any(|n| n.is_everything() && n.is_ipv4() == v4);
+    if everything(true) && everything(false) {
         return None;
     }
     out.sort();
@@ -207,10 +209,16 @@ dns:
 
     #[test]
     fn ssh_from_everywhere_by_default_or_when_admin_covers_everything() {
-        for extra in ["", "firewall:\n  admin: [0.0.0.0/0, 192.0.2.7]\n"] {
+        for extra in ["", "firewall:\n  admin: [0.0.0.0/0, 192.0.2.7, \"::/0\"]\n"] {
             let all = firewalls(extra);
             assert_eq!(rules(&all, "lb-01")[0], "tcp 22 everywhere", "{extra:?}");
         }
+    }
+
+    #[test]
+    fn everything_of_one_family_leaves_the_other_to_the_list() {
+        let all = firewalls("firewall:\n  admin: [\"::/0\", 198.51.100.7]\n");
+        assert_eq!(rules(&all, "lb-01")[0], "tcp 22 198.51.100.7, ::/0");
     }
 
     #[test]

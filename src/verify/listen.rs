@@ -102,11 +102,15 @@ pub fn judge(lines: &[String], firewall: &HostFirewall) -> (Status, String) {
             None => unread.push(line),
         }
     }
+    // A DHCP client's socket (68, DHCPv6 546) is how the host gets its address, not a service:
+    // its answers come back as replies the firewall admits.
+    let dhcp_client = |s: &Socket| s.proto == Proto::Udp && matches!(s.port, 68 | 546);
     let admitted = |s: &Socket| {
-        firewall
-            .rules
-            .iter()
-            .any(|r| r.proto == s.proto && r.port == s.port)
+        dhcp_client(s)
+            || firewall
+                .rules
+                .iter()
+                .any(|r| r.proto == s.proto && r.port == s.port)
     };
     let mut wrong: Vec<String> = beyond
         .iter()
@@ -258,6 +262,9 @@ tcp   LISTEN 0      4096               *:9100             *:*
             judge(&[], &fw),
             (Status::Pass, "nothing listens beyond loopback".into())
         );
+        // A DHCP client's socket is not a service.
+        let dhcp = "udp   UNCONN 0      0      0.0.0.0%eth0:68      0.0.0.0:*    users:((\"dhclient\",pid=90,fd=7))";
+        assert_eq!(judge(&lines(dhcp), &fw).0, Status::Pass, "{dhcp}");
         let (status, why) = judge(&lines("tcp LISTEN garbage"), &fw);
         assert_eq!(status, Status::Fail);
         assert!(why.starts_with("`ss` line not understood"), "{why}");

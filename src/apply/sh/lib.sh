@@ -37,6 +37,32 @@ firewall_unload() {
   fi
 }
 
+# firewall_note UNITS: before the planned actions run, records in the change journal whether the
+# firewall's table was loaded, when one of UNITS (newline-separated) is the firewall's unit.
+firewall_note() {
+  case "$NL$1$NL" in *"$NL$FIREWALL_UNIT$NL"*) ;; *) return 0 ;; esac
+  if command -v nft >/dev/null 2>&1 && nft list table inet "$FIREWALL_TABLE" >/dev/null 2>&1; then
+    journal "firewall was-loaded"
+  else
+    journal "firewall was-unloaded"
+  fi
+}
+
+# firewall_put_back: once a change's files are back (by the run's rollback or the watchdog), the
+# firewall is as it was before the run, as the change journal tells: the previous ruleset loaded
+# again, or no table at all when the host had none.
+firewall_put_back() {
+  j=$STATE_DIR/journal
+  if [ ! -f "$j" ]; then return 0; fi
+  if grep -qxF "file backup $FIREWALL_RULES" "$j"; then
+    service_do "$FIREWALL_UNIT" reload
+  elif grep -qxF "file new $FIREWALL_RULES" "$j" || grep -qx 'firewall was-unloaded' "$j"; then
+    firewall_unload
+  elif grep -qx 'firewall was-loaded' "$j"; then
+    service_do "$FIREWALL_UNIT" reload
+  fi
+}
+
 # Before HAProxy reloads or restarts: its servers' runtime states (drained, in maintenance) go to
 # the server-state-file its configuration loads, so that they survive. Other units: nothing.
 haproxy_save_state() {

@@ -27,6 +27,8 @@ while [ $# -ge 2 ]; do
   (service_step "$1" "$2") >/dev/null 2>&1 || failed="$failed $1"
   shift 2
 done
+# Last, the firewall as it was before the run (the journal says), whatever the actions loaded.
+(firewall_put_back) >/dev/null 2>&1 || failed="$failed $FIREWALL_UNIT"
 if [ -n "$failed" ]; then
   echo "the files are back, but these services did not come back:$failed"
   exit "$EXIT_ROLLBACK"

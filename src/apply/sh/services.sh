@@ -4,6 +4,7 @@
 daemon_reload=$1 planned=$2
 shift 2
 if [ "$daemon_reload" = 1 ]; then systemctl daemon-reload; fi
+firewall_note "$planned"
 while [ $# -ge 2 ]; do
   service_step "$1" "$2"
   shift 2

@@ -37,5 +37,7 @@ grep '^owe ' "$j" | sort -u | while read -r _ unit action; do
 done
 # What else an earlier run still owed is done too (the pending record is cleared after).
 settle_pending "$(grep '^owe ' "$j" | awk '{ print $2 }')"
+# Last, the firewall as it was: whatever the actions above loaded.
+firewall_put_back || echo "foobar-infra: the firewall could not be put back"
 rm -f "$j"
 echo "foobar-infra: restored"

@@ -28,17 +28,6 @@ pub(super) fn firewall(t: &Topology, out: &mut Vec<Problem>) {
         ));
         return;
     };
-    if admin.is_empty() {
-        out.push(
-            Problem::error(
-                "topology::invalid-value",
-                fw.span,
-                "firewall.admin is empty: no host would admit an SSH connection",
-            )
-            .label("no SSH from anywhere")
-            .help("name the machines that run foobar-infra, or leave `admin` out to admit SSH from everywhere"),
-        );
-    }
     for a in admin {
         match &a.value {
             AdminSource::Host(name) if t.host(name).is_none() => out.push(unknown_host(
