@@ -1,5 +1,6 @@
 //! The lab against the real engine: hosts come up with systemd and sshd, log in as the
-//! topology's user with sudo, stop and start again, and `lab down` leaves nothing behind.
+//! topology's user with sudo, stop and start again, and `lab down` leaves nothing behind; on a
+//! machine that never ran it, `lab up` first issues the certificate the lab topology names.
 //! Needs root and podman (`.ci/run` installs it).
 
 #[path = "common/lab_ssh.rs"]
@@ -49,10 +50,38 @@ fn podman(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `lab up` on a machine that never ran the lab (a home folder of its own): it issues the site
+/// certificate that inventories/lab.yaml's `load_balancer.tls` names before it validates the
+/// topology, and brings the hosts up.
+fn first_lab_up_on_a_fresh_machine() {
+    let home = tempfile::tempdir().unwrap();
+    let fresh = |args: &[&str]| {
+        let mut c = cli();
+        c.env("HOME", home.path())
+            .env_remove("FOOBAR_INFRA_LAB_DIR")
+            .args(args);
+        c.output().unwrap()
+    };
+    let up = fresh(&["lab", "up", "-i", "inventories/lab.yaml"]);
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    let tls = home.path().join(".local/state/foobar-infra/lab/tls");
+    let down = fresh(&["lab", "down"]);
+    assert!(up.status.success(), "lab up on a fresh machine: {stderr}");
+    assert!(
+        stderr.contains(&format!("Issued {}", tls.join("site.pem").display())),
+        "{stderr}"
+    );
+    for f in ["ca.pem", "ca.key", "site.pem", "site.key"] {
+        assert!(tls.join(f).is_file(), "{f}");
+    }
+    assert!(down.status.success());
+}
+
 #[test]
 fn lab_lifecycle() {
     // Start from no lab at all (another test binary may have left one provisioned).
     cli().args(["lab", "down"]).assert().success();
+    first_lab_up_on_a_fresh_machine();
     let up = cli()
         .args(["lab", "up", "-i", "inventories/lab.yaml"])
         .output()

@@ -21,24 +21,35 @@ pub fn run(args: &LabArgs) -> Result<ExitStatus, Error> {
                 Some(n) => scaled(&up.topology_inventory, n.into(), &lab)?,
                 None => up.topology_inventory.clone(),
             };
-            let loaded = topology::load(topology::read(&path)?, &|k| std::env::var(k).ok());
+            let source = topology::read(&path)?;
+            let env = |k: &str| std::env::var(k).ok();
+            let mut loaded = topology::load(source.clone(), &env);
             // The lab's certificate first: a lab topology points its `tls` at it, and the checks
-            // below read it (a fresh lab has none yet; an old one may have run out).
-            if let Some(t) = loaded
+            // read it (a fresh lab has none yet; an old one may have run out). A new one is
+            // checked again, as the topology will find it.
+            let issued = match loaded
                 .topology
                 .as_ref()
                 .filter(|t| t.load_balancer.is_some())
             {
-                let files = lab::ca::LabTls::in_dir(&lab.state.dir);
-                let names = lab::site_names(t);
-                if lab::ca::ensure(&files, &names)? == lab::ca::Issued::New {
-                    ui::info(format_args!(
-                        "Issued {} for {} (trust {}).",
-                        files.certificate.display(),
-                        names.join(", "),
-                        files.ca.display()
-                    ));
+                Some(t) => {
+                    let files = lab::ca::LabTls::in_dir(&lab.state.dir);
+                    let names = lab::site_names(t);
+                    let issued = lab::ca::ensure(&files, &names)?;
+                    if issued == lab::ca::Issued::New {
+                        ui::info(format_args!(
+                            "Issued {} for {} (trust {}).",
+                            files.certificate.display(),
+                            names.join(", "),
+                            files.ca.display()
+                        ));
+                    }
+                    issued
                 }
+                None => lab::ca::Issued::Kept,
+            };
+            if issued == lab::ca::Issued::New {
+                loaded = topology::load(source, &env);
             }
             let (_, t) = commands::require_valid(loaded)?;
             warn_if_not_lab_ssh(&t, &lab);

@@ -13,6 +13,9 @@ const PATH_KEYS: &[&[&str]] = &[
     &["database", "password", "file"],
     &["ssh", "identity_file"],
     &["ssh", "known_hosts"],
+    &["load_balancer", "tls", "certificate"],
+    &["load_balancer", "tls", "key", "file"],
+    &["load_balancer", "tls", "trust"],
 ];
 
 /// Returns the scaled topology's text: every web host replaced by `web-01`..`web-NN`.
@@ -109,7 +112,7 @@ mod tests {
 
     #[test]
     fn scales_web_hosts_and_keeps_the_rest() {
-        let text = "domain: foobar.com\nhosts:\n  lb-01: { address: 10.89.7.10, roles: [lb] }\n  web-01: { address: 10.89.7.21, roles: [web, app] }\n  db-01: { address: 10.89.7.22, roles: [db] }\nload_balancer:\n  backends: [web-01]\napp:\n  source: app\n";
+        let text = "domain: foobar.com\nhosts:\n  lb-01: { address: 10.89.7.10, roles: [lb] }\n  web-01: { address: 10.89.7.21, roles: [web, app] }\n  db-01: { address: 10.89.7.22, roles: [db] }\nload_balancer:\n  backends: [web-01]\n  tls: { certificate: certs/site.pem, key: { file: ~/site.key }, trust: /srv/ca.pem }\napp:\n  source: app\n";
         let source = Source {
             name: "t.yaml".into(),
             text: Arc::new(text.into()),
@@ -125,5 +128,9 @@ mod tests {
         assert_eq!(hosts["web-03"]["address"], "10.89.7.24");
         assert_eq!(v["load_balancer"]["backends"][0]["role"], "web");
         assert_eq!(v["app"]["source"], "/srv/topo/app");
+        let tls = &v["load_balancer"]["tls"];
+        assert_eq!(tls["certificate"], "/srv/topo/certs/site.pem");
+        assert_eq!(tls["key"]["file"], "~/site.key");
+        assert_eq!(tls["trust"], "/srv/ca.pem");
     }
 }

@@ -47,3 +47,31 @@ pub fn load(rel: &str) -> Loaded {
 pub fn stem(p: &Path) -> String {
     p.file_stem().unwrap().to_string_lossy().into_owned()
 }
+
+/// A home folder as `lab up` leaves it on a machine that never ran the lab before: the lab's
+/// state folder with its CA and a site certificate for inventories/lab.yaml's names, made by
+/// the lab's own code. inventories/lab.yaml names them as `~/.local/state/foobar-infra/lab/tls/...`.
+pub fn lab_home() -> tempfile::TempDir {
+    use foobar_infra::lab::{self, ca};
+    let home = tempfile::tempdir().unwrap();
+    let loaded = load("inventories/lab.yaml");
+    let names = lab::site_names(loaded.topology.as_ref().expect("lab.yaml parses"));
+    let files = ca::LabTls::in_dir(&home.path().join(".local/state/foobar-infra/lab"));
+    assert_eq!(ca::ensure(&files, &names).unwrap(), ca::Issued::New);
+    home
+}
+
+/// Loads a topology in-process as with `HOME=home`: its `~/` paths are the ones under `home`
+/// (what `~/` expansion gives with that home folder; this process's own stays as it is).
+pub fn load_at_home(rel: &str, home: &Path) -> Loaded {
+    let mut source = topology::read(&root().join(rel)).expect("readable");
+    let text = source
+        .text
+        .replace(": ~/", &format!(": {}/", home.display()));
+    source.text = std::sync::Arc::new(text);
+    topology::load(source, &|k| match k {
+        "FOOBAR_DB_PASSWORD" => Some("test-only-password".to_string()),
+        "FOOBAR_TSIG_SECRET" => Some(TSIG_SECRET.to_string()),
+        _ => None,
+    })
+}

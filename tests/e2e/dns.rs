@@ -29,7 +29,9 @@ fn lab_secret() -> String {
     let text =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(INVENTORY))
             .unwrap();
-    let at = text.find("  key:").unwrap();
+    // The dns section's key (load_balancer.tls has a `key:` of its own).
+    let dns = text.find("\ndns:").unwrap();
+    let at = dns + text[dns..].find("\n  key:\n").unwrap();
     text[at..]
         .lines()
         .find_map(|l| l.trim().strip_prefix("value: "))

@@ -1,10 +1,9 @@
-//! A bounded HTTP load through the lab's load balancer: a few clients, a fresh connection per
-//! request, every answer counted. It stops by itself after `max_requests` or `max_time`,
-//! whichever comes first, and only ever talks to the load balancer's address.
+//! A bounded HTTPS load through the lab's load balancer: a few clients, a fresh connection (and
+//! TLS handshake, trusting only the lab's CA) per request, every answer counted. It stops by
+//! itself after `max_requests` or `max_time`, whichever comes first, and only ever talks to the
+//! load balancer's address.
 
-use crate::support::LB;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use crate::support::curl_https;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -24,22 +23,23 @@ pub struct Tally {
     pub seconds: f64,
 }
 
-fn one(addr: &SocketAddr, path: &str) -> Result<u16, String> {
-    let mut s =
-        TcpStream::connect_timeout(addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: www.foobar.com\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut answer = Vec::new();
-    s.read_to_end(&mut answer).map_err(|e| e.to_string())?;
-    let head = String::from_utf8_lossy(&answer[..answer.len().min(64)]).into_owned();
-    head.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("no status line: {head:?}"))
+/// One request with `curl` (a process of its own: a new connection each time): its status.
+fn one(path: &str) -> Result<u16, String> {
+    let out = curl_https(path, 10)
+        .args(["-o", "/dev/null", "-w", "%{http_code}"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "curl exit {}: {}",
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let code = String::from_utf8_lossy(&out.stdout).into_owned();
+    code.trim()
+        .parse()
+        .map_err(|_| format!("no status: {code:?}"))
 }
 
 /// Starts `clients` clients requesting `path` until stopped, `max_requests` in all, or
@@ -48,7 +48,6 @@ pub fn start(clients: usize, path: &'static str, max_requests: u64, max_time: Du
     let stop = Arc::new(AtomicBool::new(false));
     let budget = Arc::new(AtomicU64::new(max_requests));
     let started = Instant::now();
-    let addr: SocketAddr = format!("{LB}:80").parse().unwrap();
     let clients = (0..clients)
         .map(|_| {
             let (stop, budget) = (stop.clone(), budget.clone());
@@ -62,7 +61,7 @@ pub fn start(clients: usize, path: &'static str, max_requests: u64, max_time: Du
                 {
                     t.sent += 1;
                     let at = started.elapsed().as_millis();
-                    match one(&addr, path) {
+                    match one(path) {
                         Ok(200) => {}
                         Ok(code) => {
                             t.failed += 1;

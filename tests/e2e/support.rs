@@ -50,12 +50,26 @@ pub fn lifecycle_events(address: &str, unit: &str) -> usize {
         .unwrap_or_else(|_| panic!("not a count from {address}: {text:?}"))
 }
 
-/// HTTP through the load balancer: (status, X-Served-By, body).
+/// The lab's CA (`lab up` makes it; inventories/lab.yaml's `tls.trust`).
+pub fn lab_ca() -> std::path::PathBuf {
+    foobar_infra::lab::ca::LabTls::in_dir(&crate::lab_ssh::state_dir()).ca
+}
+
+/// `curl` for `https://www.foobar.com{path}` at the load balancer, as a client that trusts only
+/// the lab's CA: a fresh connection, at most `seconds` in all, `-sS` (errors on stderr).
+pub fn curl_https(path: &str, seconds: u32) -> std::process::Command {
+    let mut c = std::process::Command::new("curl");
+    c.args(["-sS", "-m", &seconds.to_string(), "--cacert"])
+        .arg(lab_ca())
+        .args(["--resolve", &format!("www.foobar.com:443:{LB}")])
+        .arg(format!("https://www.foobar.com{path}"));
+    c
+}
+
+/// HTTPS through the load balancer (the site as inventories/lab.yaml serves it; plain HTTP
+/// only redirects): (status, X-Served-By, body). Status 0 when the request failed.
 pub fn get(path: &str) -> (u16, String, String) {
-    let out = std::process::Command::new("curl")
-        .args(["-s", "-m", "5", "-D", "-", &format!("http://{LB}{path}")])
-        .output()
-        .unwrap();
+    let out = curl_https(path, 5).args(["-D", "-"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head

@@ -69,6 +69,7 @@ fn a_healthy_lab_passes_every_check_and_junit_lists_them() {
         "web-access:web-02/(here)",
         "load-balancer:lb-01/web/web-03",
         "site:lb-01",
+        "tls:lb-01",
     ] {
         assert!(
             checks.iter().any(|c| c.0 == id && c.1 == "pass"),

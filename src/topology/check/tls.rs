@@ -35,7 +35,7 @@ pub(super) fn tls(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
                     format!("cannot read the certificate {}: {e}", path.display()),
                 )
                 .label("unreadable")
-                .help("load_balancer.tls.certificate is a PEM file (the site's certificate first, then its chain), relative to the topology's folder"),
+                .help("load_balancer.tls.certificate is a PEM file (the site's certificate first, then its chain), relative to the topology's folder; for the lab, `foobar-infra lab up` issues one from the lab CA (tls/site.pem in its state folder)"),
             );
             return;
         }
