@@ -1,4 +1,4 @@
-//! The firewall: who may reach SSH.
+//! The firewall: who may reach SSH, and peers it can tell by their address.
 
 use super::network::unknown_host;
 use crate::diagnostic::Problem;
@@ -13,6 +13,7 @@ pub(super) fn firewall(t: &Topology, out: &mut Vec<Problem>) {
     if !fw.enabled {
         return;
     }
+    families(t, out);
     let everywhere = |span, message: &str| {
         Problem::warning(SSH_FROM_EVERYWHERE, span, message.to_string())
             .label("SSH open to every address")
@@ -41,6 +42,37 @@ pub(super) fn firewall(t: &Topology, out: &mut Vec<Problem>) {
                 &format!("firewall.admin `{n}` admits SSH from everywhere"),
             )),
             _ => {}
+        }
+    }
+}
+
+/// A host's firewall admits its peers (the load balancers for Nginx, the clients for the
+/// database) by their one address: a peer of the other address family would come from an
+/// address the topology does not name, and be refused.
+fn families(t: &Topology, out: &mut Vec<Problem>) {
+    let pairs: Vec<(&Host, Vec<&Host>, &str)> = t
+        .hosts_with(Role::Web)
+        .map(|w| (w, t.hosts_with(Role::Lb).collect(), "load balancer"))
+        .chain(
+            t.hosts_with(Role::Db)
+                .map(|d| (d, t.db_client_hosts(), "database client")),
+        )
+        .collect();
+    for (host, peers, what) in pairs {
+        let v4 = host.address.value.is_ipv4();
+        for p in peers.iter().filter(|p| p.address.value.is_ipv4() != v4) {
+            out.push(
+                Problem::error(
+                    "topology::address-family",
+                    p.address.span,
+                    format!(
+                        "{what} `{}` ({}) and `{}` ({}) are of different address families: `{}`'s firewall admits it by its address and would refuse it",
+                        p.name.value, p.address.value, host.name.value, host.address.value, host.name.value
+                    ),
+                )
+                .label("another family")
+                .help("give the hosts that talk to each other addresses of one family, or set `firewall.enabled: false`"),
+            );
         }
     }
 }

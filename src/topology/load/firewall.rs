@@ -118,6 +118,34 @@ mod tests {
     }
 
     #[test]
+    fn peers_of_another_address_family_are_refused_by_validate() {
+        let text = "domain: foobar.com\nhosts:\n  lb-01: { address: 192.0.2.10, roles: [lb] }\n  web-01: { address: \"2001:db8::21\", roles: [web, app] }\nfirewall:\n  admin: [192.0.2.1]\n";
+        let loaded = load(
+            Source {
+                name: "t.yaml".into(),
+                text: Arc::new(text.into()),
+                base_dir: ".".into(),
+            },
+            &|_| None,
+        );
+        let codes: Vec<&str> = loaded.problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, ["topology::address-family"], "{:?}", loaded.problems);
+        let off = text.replace(
+            "firewall:\n  admin: [192.0.2.1]\n",
+            "firewall:\n  enabled: false\n",
+        );
+        let loaded = load(
+            Source {
+                name: "t.yaml".into(),
+                text: Arc::new(off),
+                base_dir: ".".into(),
+            },
+            &|_| None,
+        );
+        assert!(!loaded.has_errors(), "{:?}", loaded.problems);
+    }
+
+    #[test]
     fn ssh_from_everywhere_is_a_warning_of_a_valid_topology_only() {
         let warned = |p: &[(String, String)]| {
             p.iter()
