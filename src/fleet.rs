@@ -311,6 +311,23 @@ fn zone_resource(
     }
 }
 
+/// Hosts that keep a firewall the topology no longer wants (`firewall.enabled: false`), with how
+/// to remove it: this tool leaves it loaded.
+pub fn stray_firewalls(live: &[Result<Live, RemoteError>]) -> Vec<String> {
+    live.iter()
+        .flatten()
+        .filter(|l| l.observed.stray_firewall)
+        .map(|l| {
+            format!(
+                "{}: the firewall (table inet {}) is still loaded though firewall.enabled is false; this tool leaves it: remove it on the host with `systemctl disable --now {}`",
+                l.conn.target.host,
+                crate::firewall::TABLE,
+                crate::firewall::UNIT
+            )
+        })
+        .collect()
+}
+
 /// Refuses a plan that would load, on any host, a firewall that refuses the SSH connection the
 /// run holds to it: checked for every host before any host is changed.
 fn lockout(

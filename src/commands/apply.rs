@@ -235,6 +235,9 @@ fn locked_run(
     // A zone that cannot be read (a wrong key, a server that refuses) stops the run before
     // any change.
     let plan = fleet::make_plan(p, selected, live, zone.facts)?;
+    for w in fleet::stray_firewalls(live) {
+        crate::ui::warn(w);
+    }
     if interrupt.load(Ordering::SeqCst) {
         ui::info("Interrupted before any change.");
         return Ok(ExitStatus::Interrupted);

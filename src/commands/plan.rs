@@ -41,6 +41,9 @@ pub(crate) fn live_plan(
         tokio::join!(hosts_live, zone)
     });
     let plan = fleet::make_plan(p, &hosts, &live, zone.as_ref())?;
+    for w in fleet::stray_firewalls(&live) {
+        crate::ui::warn(w);
+    }
     Ok((plan, live))
 }
 

@@ -76,6 +76,10 @@ pub struct Observed {
     /// On a host that should have a firewall: whether it is loaded, and what listens.
     #[serde(skip)]
     pub firewall: Option<FirewallFacts>,
+    /// On a host that should not have one: the firewall's table is loaded all the same (the
+    /// topology turned it off; this tool does not remove it).
+    #[serde(skip)]
+    pub stray_firewall: bool,
 }
 
 /// The firewall's table as the kernel has it, and the sockets listening beside it.
@@ -102,11 +106,8 @@ pub fn probe_script(desired: &HostState) -> Script {
         .arg(desired.release.as_ref().map_or("", |r| r.root.as_str()))
         .arg(db.map_or("", |d| d.name.as_str()))
         .arg(db.map_or("", |d| d.user.as_str()))
-        .arg(if desired.firewall.is_some() {
-            crate::firewall::TABLE
-        } else {
-            ""
-        })
+        .arg(crate::firewall::TABLE)
+        .arg(if desired.firewall.is_some() { "1" } else { "" })
 }
 
 /// Privileges granted on `db`.* in a `SHOW GRANTS` line, upper-case and sorted.
@@ -236,11 +237,10 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
                     d.schema_sha256 = Some(hash.to_string());
                 }
             }
-            ["fwtable", "loaded"] => {
-                if let Some(f) = firewall.as_mut() {
-                    f.loaded = true;
-                }
-            }
+            ["fwtable", "loaded"] => match firewall.as_mut() {
+                Some(f) => f.loaded = true,
+                None => o.stray_firewall = true,
+            },
             ["fwtable", "missing", why] => {
                 if let Some(f) = firewall.as_mut() {
                     f.why_not = why.to_string();
@@ -389,6 +389,10 @@ mod tests {
         assert!(f.loaded);
         assert_eq!(f.listening, ["tcp   LISTEN 0  128  0.0.0.0:22  0.0.0.0:*"]);
         assert_eq!(parse(&host(false), out).firewall, None);
+        // Loaded where the topology no longer wants it: said, for a warning.
+        assert!(parse(&host(false), out).stray_firewall);
+        assert!(!parse(&host(true), out).stray_firewall);
+        assert!(!parse(&host(false), "").stray_firewall);
         let f = parse(
             &host(true),
             "fwtable\tmissing\tError: No such file or directory\nnolisten\tss is not installed\n",
@@ -399,8 +403,9 @@ mod tests {
         assert_eq!(f.no_listening.as_deref(), Some("ss is not installed"));
         // A probe that said nothing of it: not loaded.
         assert!(!parse(&host(true), "").firewall.unwrap().loaded);
-        let script = probe_script(&host(true));
-        assert_eq!(script.parameters().last().unwrap(), crate::firewall::TABLE);
+        let params = |h| probe_script(&h).parameters().to_vec();
+        assert_eq!(params(host(true))[7..], [crate::firewall::TABLE, "1"]);
+        assert_eq!(params(host(false))[7..], [crate::firewall::TABLE, ""]);
     }
 
     #[test]

@@ -1,11 +1,11 @@
 # The state probe: what a host has of what the topology manages, in one round trip.
 # $1 packages, $2 users, $3 files, $4 systemd units (each a newline-separated list),
 # $5 the release root ('' when none), $6 the database ('' when none), $7 its user, $8 the
-# firewall's nftables table ('' when the host has none).
+# firewall's nftables table, $9 `1` when the host should have it.
 # Prints one tab-separated fact per line; see observe::parse.
 set -f
 IFS=$NL
-pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8
+pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8 wanted=$9
 if [ -r /etc/os-release ]; then
   # shellcheck disable=SC1091
   . /etc/os-release
@@ -71,7 +71,12 @@ if [ -n "$db" ]; then
     printf 'schema\t%s\n' "$(cat "$STATE_DIR/schema-$db.sha256")"
   fi
 fi
-if [ -n "$table" ]; then
+if [ "$wanted" != 1 ]; then
+  # A table this tool loaded on a host that should no longer have it (`enabled: false`).
+  if command -v nft >/dev/null 2>&1 && nft list table inet "$table" >/dev/null 2>&1; then
+    printf 'fwtable\tloaded\n'
+  fi
+else
   # Whether the firewall is loaded, and what listens (which verify holds to what it admits).
   if e=$(nft list table inet "$table" 2>&1 >/dev/null); then
     printf 'fwtable\tloaded\n'

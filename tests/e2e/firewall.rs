@@ -229,3 +229,25 @@ fn wait_for_ssh(address: &str) {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+#[test]
+fn a_firewall_turned_off_stays_loaded_and_plan_says_how_to_remove_it() {
+    let (_lab, _) = lab();
+    let (_dir, topology) = variant(|t| t.replace("admin: [10.89.7.1, lb-01]", "enabled: false"));
+    let out = cli()
+        .args(["plan", "--detailed-exitcode", "-i", &topology])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for host in ["lb-01", "web-01", "db-01", "ns1"] {
+        assert!(
+            stderr.contains(&format!(
+                "{host}: the firewall (table inet foobar_infra) is still loaded though firewall.enabled is false"
+            )),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("systemctl disable --now foobar-infra-firewall.service"));
+    assert!(ssh(WEB01, "sudo nft list tables").contains("foobar_infra"));
+}
