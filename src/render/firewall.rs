@@ -132,8 +132,7 @@ pub fn host_firewall(t: &Topology, h: &Host) -> Option<HostFirewall> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topology::{Source, load};
-    use std::sync::Arc;
+    use crate::topology::load_text;
 
     fn firewalls(extra: &str) -> Vec<(String, Option<HostFirewall>)> {
         let text = format!(
@@ -152,14 +151,7 @@ dns:
   key: {{ name: k, secret: {{ env: Y }} }}
 {extra}"
         );
-        let loaded = load(
-            Source {
-                name: "t.yaml".into(),
-                text: Arc::new(text),
-                base_dir: ".".into(),
-            },
-            &|_| None,
-        );
+        let loaded = load_text(&text);
         let t = loaded.topology.as_ref().expect("loads");
         assert!(!loaded.has_errors(), "{:?}", loaded.problems);
         t.hosts

@@ -88,6 +88,18 @@ pub fn load(source: Source, env: &dyn Fn(&str) -> Option<String>) -> Loaded {
     }
 }
 
+/// Loads a topology from text, as `test.yaml` in the current folder with no environment: for
+/// tests.
+#[cfg(test)]
+pub fn load_text(text: &str) -> Loaded {
+    let source = Source {
+        name: "test.yaml".into(),
+        text: std::sync::Arc::new(text.to_string()),
+        base_dir: ".".into(),
+    };
+    load(source, &|_| None)
+}
+
 /// A local path the topology names: relative to its folder, `~/` the home folder.
 pub fn local_path(base_dir: &Path, path: &str) -> PathBuf {
     base_dir.join(expand_home(path))

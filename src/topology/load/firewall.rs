@@ -79,21 +79,13 @@ fn admin_source(node: &Node, d: &mut Decoder) -> Option<Sp<AdminSource>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::topology::{AdminSource, Source, load};
-    use std::sync::Arc;
+    use crate::topology::{AdminSource, load_text};
 
     fn problems(firewall: &str) -> Vec<(String, String)> {
         let text = format!(
             "domain: foobar.com\nhosts:\n  lb-01: {{ address: 192.0.2.10, roles: [lb] }}\n  web-01: {{ address: 192.0.2.21, roles: [web, app] }}\n{firewall}"
         );
-        let loaded = load(
-            Source {
-                name: "t.yaml".into(),
-                text: Arc::new(text),
-                base_dir: ".".into(),
-            },
-            &|_| None,
-        );
+        let loaded = load_text(&text);
         loaded
             .problems
             .iter()
@@ -120,28 +112,14 @@ mod tests {
     #[test]
     fn peers_of_another_address_family_are_refused_by_validate() {
         let text = "domain: foobar.com\nhosts:\n  lb-01: { address: 192.0.2.10, roles: [lb] }\n  web-01: { address: \"2001:db8::21\", roles: [web, app] }\nfirewall:\n  admin: [192.0.2.1]\n";
-        let loaded = load(
-            Source {
-                name: "t.yaml".into(),
-                text: Arc::new(text.into()),
-                base_dir: ".".into(),
-            },
-            &|_| None,
-        );
+        let loaded = load_text(text);
         let codes: Vec<&str> = loaded.problems.iter().map(|p| p.code).collect();
         assert_eq!(codes, ["topology::address-family"], "{:?}", loaded.problems);
         let off = text.replace(
             "firewall:\n  admin: [192.0.2.1]\n",
             "firewall:\n  enabled: false\n",
         );
-        let loaded = load(
-            Source {
-                name: "t.yaml".into(),
-                text: Arc::new(off),
-                base_dir: ".".into(),
-            },
-            &|_| None,
-        );
+        let loaded = load_text(&off);
         assert!(!loaded.has_errors(), "{:?}", loaded.problems);
     }
 
@@ -157,14 +135,7 @@ mod tests {
         assert!(!warned(&problems("bogus: 1\n")), "errors come first");
         // A host name stays a name; a mapped address is its IPv4 one.
         let text = "domain: foobar.com\nhosts:\n  lb-01: { address: 192.0.2.10, roles: [lb] }\n  web-01: { address: 192.0.2.21, roles: [web, app] }\nfirewall:\n  admin: [lb-01, \"::ffff:192.0.2.7\"]\n";
-        let loaded = load(
-            Source {
-                name: "t.yaml".into(),
-                text: Arc::new(text.into()),
-                base_dir: ".".into(),
-            },
-            &|_| None,
-        );
+        let loaded = load_text(text);
         let admin: Vec<AdminSource> = loaded
             .topology
             .unwrap()

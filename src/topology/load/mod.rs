@@ -149,17 +149,7 @@ fn empty_map(span: Span) -> Node {
 #[cfg(test)]
 mod tests {
     use crate::diagnostic::line_col;
-    use crate::topology::{Loaded, Source, load};
-    use std::sync::Arc;
-
-    fn load_text(text: &str) -> Loaded {
-        let source = Source {
-            name: "test.yaml".into(),
-            text: Arc::new(text.to_string()),
-            base_dir: ".".into(),
-        };
-        load(source, &|_| None)
-    }
+    use crate::topology::{Loaded, load_text};
 
     fn server_names(loaded: &Loaded) -> Vec<String> {
         let web = loaded.topology.as_ref().unwrap().web.as_ref().unwrap();
