@@ -10,6 +10,8 @@
 
 mod markdown;
 #[cfg(test)]
+mod probing;
+#[cfg(test)]
 mod tests;
 
 pub use markdown::{table, tables};
