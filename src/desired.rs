@@ -106,6 +106,8 @@ pub enum Validator {
     NamedZone,
     /// `nft -c -f FILE`: the ruleset as the kernel would take it, without loading it.
     Nft,
+    /// `keepalived --config-test -f FILE`: whatever it reports is a refusal.
+    Keepalived,
 }
 
 /// What a change makes a service do; the stronger one wins.
@@ -272,6 +274,9 @@ pub const NGINX_MAIN: &str = "/etc/nginx/nginx.conf";
 
 /// HAProxy's configuration file every load-balancer host gets.
 pub const HAPROXY_MAIN: &str = "/etc/haproxy/haproxy.cfg";
+
+/// keepalived's configuration, on every load-balancer host when the topology has a VIP.
+pub const KEEPALIVED_MAIN: &str = "/etc/keepalived/keepalived.conf";
 
 impl HostState {
     pub fn file(&self, path: &str) -> Option<&File> {

@@ -68,6 +68,9 @@ impl Admit {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HostFirewall {
     pub rules: Vec<Admit>,
+    /// VRRP (IP protocol 112) admitted from these addresses: the other load balancers of a VIP.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vrrp_from: Vec<Network>,
 }
 
 /// The SSH connection a run holds to a host, as the host's sshd sees it (`SSH_CONNECTION`): the
@@ -151,7 +154,14 @@ impl HostFirewall {
                 })
             })
             .collect();
-        serde_json::json!({ "table": TABLE, "rules": rules })
+        let (v4, v6): (Vec<&Network>, Vec<&Network>) =
+            self.vrrp_from.iter().partition(|n| n.is_ipv4());
+        let shown = |nets: Vec<&Network>| nets.iter().map(ToString::to_string).collect::<Vec<_>>();
+        serde_json::json!({
+            "table": TABLE,
+            "rules": rules,
+            "vrrp": { "v4": shown(v4), "v6": shown(v6) },
+        })
     }
 }
 
@@ -181,6 +191,7 @@ mod tests {
                     ssh: false,
                 },
             ],
+            vrrp_from: Vec::new(),
         }
     }
 

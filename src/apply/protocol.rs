@@ -121,6 +121,7 @@ pub enum Checker {
     NamedZone,
     Systemd,
     Nft,
+    Keepalived,
 }
 
 impl Checker {
@@ -134,6 +135,7 @@ impl Checker {
             Some(Validator::NamedZone) => Checker::NamedZone,
             Some(Validator::Systemd) => Checker::Systemd,
             Some(Validator::Nft) => Checker::Nft,
+            Some(Validator::Keepalived) => Checker::Keepalived,
             Some(Validator::Nginx | Validator::PhpFpm) | None => Checker::None,
         }
     }
@@ -147,6 +149,7 @@ impl Checker {
             Checker::NamedZone => "named-zone",
             Checker::Systemd => "systemd",
             Checker::Nft => "nft",
+            Checker::Keepalived => "keepalived",
         }
     }
 }

@@ -222,7 +222,12 @@ pub fn up(
     let specs = specs(t);
     let pairs: Vec<(String, std::net::IpAddr)> =
         specs.iter().map(|s| (s.name.clone(), s.address)).collect();
-    let net = network::plan(&pairs)?;
+    let vips: Vec<std::net::IpAddr> = t
+        .load_balancer
+        .iter()
+        .filter_map(|lb| lb.vip.as_ref().map(|v| v.address.value))
+        .collect();
+    let net = network::plan(&pairs, &vips)?;
     if image::ensure(&lab.engine, &|line| progress.update("image", line))? {
         progress.finish("image", &format!("built {}", image::reference()));
     }

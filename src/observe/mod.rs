@@ -378,7 +378,10 @@ mod tests {
             database: None,
             health: Vec::new(),
             memberships: Vec::new(),
-            firewall: firewall.then(|| crate::firewall::HostFirewall { rules: Vec::new() }),
+            firewall: firewall.then(|| crate::firewall::HostFirewall {
+                rules: Vec::new(),
+                vrrp_from: Vec::new(),
+            }),
         }
     }
 

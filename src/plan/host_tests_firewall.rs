@@ -18,7 +18,10 @@ fn with_firewall() -> HostState {
             running: true,
         },
     );
-    h.firewall = Some(HostFirewall { rules: Vec::new() });
+    h.firewall = Some(HostFirewall {
+        rules: Vec::new(),
+        vrrp_from: Vec::new(),
+    });
     h
 }
 

@@ -126,7 +126,15 @@ pub fn host_firewall(t: &Topology, h: &Host) -> Option<HostFirewall> {
             admit(proto, 53, None, "DNS: the zone".into(), false);
         }
     }
-    Some(HostFirewall { rules })
+    // keepalived's adverts, from the other load balancers of the VIP only.
+    let vrrp_from = match &t.load_balancer {
+        Some(lb) if lb.vip.is_some() && h.has(Role::Lb) => addresses(
+            t.hosts_with(Role::Lb)
+                .filter(|other| other.name.value != h.name.value),
+        ),
+        _ => Vec::new(),
+    };
+    Some(HostFirewall { rules, vrrp_from })
 }
 
 #[cfg(test)]

@@ -119,6 +119,24 @@ impl HostRenderer<'_> {
             certificate: false,
         })?;
         self.service("haproxy");
+        if t.load_balancer.as_ref().is_some_and(|lb| lb.vip.is_some()) {
+            // curl is the check keepalived runs against this host's HAProxy. A new file is a
+            // reload (SIGHUP): keepalived re-reads it without giving up the VIP it holds.
+            self.packages(["keepalived".to_string(), "curl".to_string()]);
+            self.file(FileSpec {
+                path: KEEPALIVED_MAIN.into(),
+                template: "keepalived/keepalived.conf.tera",
+                mode: 0o644,
+                owner: "root",
+                group: "root",
+                sensitive: false,
+                validate: Some(Validator::Keepalived),
+                notify: notify("keepalived.service", Action::Reload),
+                create_only: false,
+                certificate: false,
+            })?;
+            self.service("keepalived.service");
+        }
         Ok(())
     }
 

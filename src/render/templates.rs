@@ -15,6 +15,7 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "haproxy/haproxy.cfg.tera",
     "haproxy/certificate.pem.tera",
     "haproxy/certificate.key.tera",
+    "keepalived/keepalived.conf.tera",
     "nginx/nginx.conf.tera",
     "nginx/site.conf.tera",
     "app/gunicorn.conf.py.tera",

@@ -154,6 +154,36 @@ pub fn tls_files(t: &Topology) -> Option<TlsFiles> {
 }
 
 /// Everything but the host: built once per render.
+/// keepalived's view of the VIP: the address, the election's settings, and every `lb` host with
+/// its priority (each host's file speaks to the others).
+fn vip(t: &Topology, lb: &crate::topology::LoadBalancer) -> Option<Value> {
+    let vip = lb.vip.as_ref()?;
+    let f = &lb.failover;
+    let hosts: Vec<Value> = t
+        .hosts_with(Role::Lb)
+        .enumerate()
+        .map(|(i, h)| {
+            json!({
+                "name": h.name.value,
+                "address": h.address.value.to_string(),
+                "priority": f.priority(&h.name.value, i),
+            })
+        })
+        .collect();
+    // HAProxy's first plain port: the check asks it for any answer.
+    let port = lb.listen.first().map_or(80, |p| p.value);
+    Some(json!({
+        "address": vip.address.value.to_string(),
+        "cidr": vip.cidr(),
+        "router_id": f.router_id,
+        "interface": f.interface,
+        "advert": format!("{}.{:02}", f.advert_ms / 1000, (f.advert_ms % 1000) / 10),
+        "preempt": f.preempt,
+        "hosts": hosts,
+        "check_url": format!("http://127.0.0.1:{port}/"),
+    }))
+}
+
 pub fn common(t: &Topology, secrets: &super::Secrets, chain: Option<&str>) -> Value {
     let (db_password, tsig_secret) = (secrets.db_password(), secrets.tsig());
     let domain = &t.domain.value;
@@ -194,6 +224,7 @@ pub fn common(t: &Topology, secrets: &super::Secrets, chain: Option<&str>) -> Va
                 "chain": chain.unwrap_or_default(),
                 "key": secrets.tls_key(),
             })),
+            "vip": vip(t, lb),
         })
     });
     let web = t.web.as_ref().map(|w| {

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod decode;
+mod failover;
 pub mod load;
 pub mod model;
 pub mod node;

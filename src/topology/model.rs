@@ -5,6 +5,8 @@ use super::decode::Sp;
 use serde::Serialize;
 use std::net::IpAddr;
 
+pub use super::failover::{Failover, Vip};
+
 #[derive(Clone, Debug)]
 pub struct Topology {
     pub domain: Sp<String>,
@@ -291,6 +293,9 @@ pub struct LoadBalancer {
     pub stats_socket: String,
     /// HTTPS at the load balancer.
     pub tls: Option<Tls>,
+    /// The floating address keepalived moves between the `lb` hosts.
+    pub vip: Option<Vip>,
+    pub failover: Failover,
 }
 
 /// HTTPS at the load balancer: HAProxy terminates TLS with this certificate and key.

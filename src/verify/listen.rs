@@ -233,6 +233,7 @@ tcp   LISTEN 0      4096               *:9100             *:*
     fn a_listener_on_a_port_the_firewall_does_not_admit_fails_by_name() {
         let fw = HostFirewall {
             rules: vec![admit(Proto::Tcp, 22), admit(Proto::Tcp, 3306)],
+            vrrp_from: Vec::new(),
         };
         let (status, why) = judge(&lines(SS), &fw);
         assert_eq!(status, Status::Fail);
@@ -256,6 +257,7 @@ tcp   LISTEN 0      4096               *:9100             *:*
         // The protocol counts: DNS over UDP is not DNS over TCP.
         let udp = HostFirewall {
             rules: vec![admit(Proto::Udp, 22), admit(Proto::Tcp, 3306)],
+            vrrp_from: Vec::new(),
         };
         assert_eq!(judge(&clean, &udp).0, Status::Fail);
         assert_eq!(

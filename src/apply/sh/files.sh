@@ -80,6 +80,16 @@ systemd_check() {
     return 1
   fi
 }
+# keepalived 2.2.7's config test ends itself and its process group with SIGTERM when a script
+# user is set (acassen/keepalived#2617, fixed in 2.2.8): it runs in a session of its own, and
+# what it prints is the verdict (it prints nothing for a good file).
+keepalived_check() {
+  out=$(setsid -w keepalived --config-test --use-file="$1" 2>&1) && rc=0 || rc=$?
+  if [ -n "$out" ] || { [ "$rc" != 0 ] && [ "$rc" != 143 ]; }; then
+    printf '%s\n' "$out" | sed "s#$1#${1%"$STAGED"}#g"
+    return 1
+  fi
+}
 mysql_check() {
   if command -v mariadbd >/dev/null 2>&1; then
     mariadbd --defaults-file="$1" --help --verbose >/dev/null
@@ -98,6 +108,7 @@ check() {
     named-conf) named_conf=1 ;;
     systemd) run_check "$2" 'systemd-analyze verify' systemd_check "$s" "${2##*/}" ;;
     nft) run_check "$2" 'nft -c' nft -c -f "$s" ;;
+    keepalived) run_check "$2" 'keepalived --config-test' keepalived_check "$s" ;;
     named-zone)
       zone=${2##*/}
       run_check "$2" named-checkzone named-checkzone -q "${zone#db.}" "$s" ;;

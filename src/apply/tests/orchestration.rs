@@ -238,7 +238,10 @@ fn with_firewall(lab: &mut Lab) {
     db.files[0].path = crate::firewall::RULES_FILE.into();
     db.files[0].notify[0].service = crate::firewall::UNIT.into();
     db.services[0].name = crate::firewall::UNIT.into();
-    db.firewall = Some(crate::firewall::HostFirewall { rules: Vec::new() });
+    db.firewall = Some(crate::firewall::HostFirewall {
+        rules: Vec::new(),
+        vrrp_from: Vec::new(),
+    });
     // web-01 has a firewall too, which its change does not touch.
     let web = lab
         .desired
@@ -246,7 +249,10 @@ fn with_firewall(lab: &mut Lab) {
         .iter_mut()
         .find(|h| h.name == "web-01")
         .unwrap();
-    web.firewall = Some(crate::firewall::HostFirewall { rules: Vec::new() });
+    web.firewall = Some(crate::firewall::HostFirewall {
+        rules: Vec::new(),
+        vrrp_from: Vec::new(),
+    });
 }
 
 #[test]

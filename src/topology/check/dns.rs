@@ -35,6 +35,11 @@ pub(super) fn dns(t: &Topology, out: &mut Vec<Problem>) {
         dynamic(t, dns, out);
     }
     let lb_hosts: Vec<&Host> = t.hosts_with(Role::Lb).collect();
+    let vip = t
+        .load_balancer
+        .as_ref()
+        .and_then(|lb| lb.vip.as_ref())
+        .map(|v| v.address.value);
     let site_names: Vec<String> = t.web.as_ref().map_or_else(
         || vec![format!("www.{}", t.domain.value)],
         |w| {
@@ -104,8 +109,25 @@ pub(super) fn dns(t: &Topology, out: &mut Vec<Problem>) {
             },
         };
         let is_site = site_names.contains(&fqdn);
+        if let (Some(addr), Some(vip)) = (target_addr, vip)
+            && let Some(h) = lb_hosts.iter().find(|h| h.address.value == addr)
+        {
+            out.push(
+                Problem::warning(
+                    "topology::dns-bypasses-vip",
+                    r.target.span,
+                    format!(
+                        "{fqdn} points at lb host `{}`, not at the VIP {vip}: it does not fail over",
+                        h.name.value
+                    ),
+                )
+                .label("one load balancer")
+                .help(format!("point it at the VIP: target: {vip}")),
+            );
+        }
         if let Some(addr) = target_addr
             && is_site
+            && vip != Some(addr)
             && !lb_hosts.iter().any(|h| h.address.value == addr)
         {
             let lb = lb_hosts

@@ -1,8 +1,9 @@
 //! The `load_balancer` section and the backend entries it names.
 
-use super::grammar::{GROUP_NAME, LOCAL_PATH, STATS_SOCKET, URL_PATH, shown};
+use super::grammar::{GROUP_NAME, INTERFACE, LOCAL_PATH, STATS_SOCKET, URL_PATH, host_name, shown};
 use super::keys::{
-    BACKEND, HEALTH_CHECK, HSTS_DEFAULT, HSTS_MAX, LOAD_BALANCER, ROUTE, TIMEOUTS, TLS, TLS_KEY,
+    BACKEND, FAILOVER, HEALTH_CHECK, HSTS_DEFAULT, HSTS_MAX, LOAD_BALANCER, ROUTE, TIMEOUTS, TLS,
+    TLS_KEY,
 };
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
@@ -184,7 +185,106 @@ pub(super) fn load_balancer(
             .and_then(|n| STATS_SOCKET.read(n, "stats_socket", d))
             .map_or_else(|| "/run/haproxy/admin.sock".into(), |s| s.value),
         tls: f.get("tls").and_then(|n| tls(n, d)),
+        vip: f.get("vip").and_then(|n| vip(n, d)),
+        failover: failover(f.get("failover"), f.node.span, d),
     })
+}
+
+/// `load_balancer.vip`: an address, or `ADDRESS/PREFIX` (the address keeps its host bits).
+fn vip(node: &Node, d: &mut Decoder) -> Option<Vip> {
+    let text = d.string(node, "load_balancer.vip")?;
+    let (address, prefix) = match text.value.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text.value.as_str(), None),
+    };
+    let bad = |d: &mut Decoder, label: &str| {
+        d.push(
+            Problem::error(
+                "topology::invalid-address",
+                node.span,
+                format!(
+                    "load_balancer.vip: `{}` is not an IP address",
+                    shown(&text.value)
+                ),
+            )
+            .label(label.to_string())
+            .help("write an address in the hosts' network, e.g. 10.0.0.100 or 10.0.0.100/24"),
+        );
+        None
+    };
+    let Ok(ip) = address.parse::<std::net::IpAddr>() else {
+        return bad(d, "not an address");
+    };
+    let width = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        None => None,
+        Some(p) => match p.parse::<u8>() {
+            Ok(n) if n <= width && !p.starts_with('+') && !(p.len() > 1 && p.starts_with('0')) => {
+                Some(n)
+            }
+            _ => return bad(d, &format!("the prefix is 0..{width}")),
+        },
+    };
+    Some(Vip {
+        address: Sp::new(ip, node.span),
+        prefix,
+    })
+}
+
+/// `load_balancer.failover`, or its defaults.
+fn failover(node: Option<&Node>, top: crate::diagnostic::Span, d: &mut Decoder) -> Failover {
+    let Some(f) = node.and_then(|n| d.map(n, "load_balancer.failover", &FAILOVER.names())) else {
+        return Failover::defaults(node.map_or(top, |n| n.span));
+    };
+    let mut out = Failover::defaults(f.node.span);
+    out.written = true;
+    if let Some(p) = f
+        .get("priorities")
+        .and_then(|n| d.any_map(n, "failover.priorities"))
+    {
+        for (name, key, value) in p.entries() {
+            if !host_name(name) {
+                d.push(
+                    Problem::error(
+                        "topology::invalid-name",
+                        key.span,
+                        format!("`{}` is not a valid host name", shown(name)),
+                    )
+                    .label("invalid host name")
+                    .help("name an `lb` host"),
+                );
+                continue;
+            }
+            if let Some(v) = d.u32(value, "failover.priorities", 1, 254) {
+                out.priorities
+                    .push((Sp::new(name.to_string(), key.span), v));
+            }
+        }
+    }
+    if let Some(r) = f
+        .get("router_id")
+        .and_then(|n| d.u32(n, "failover.router_id", 1, 255))
+    {
+        out.router_id = r.value as u8;
+    }
+    if let Some(i) = f
+        .get("interface")
+        .and_then(|n| INTERFACE.read(n, "failover.interface", d))
+    {
+        out.interface = i.value;
+    }
+    if let Some(a) = f
+        .get("advert")
+        .and_then(|n| d.duration(n, "failover.advert"))
+        .and_then(|a| at_least(d, a, 10, "failover.advert", "10ms to 40.95s"))
+    {
+        out.advert_ms = a.value;
+        out.advert_span = a.span;
+    }
+    if let Some(p) = f.get("preempt").and_then(|n| d.bool(n, "failover.preempt")) {
+        out.preempt = p;
+    }
+    out
 }
 
 /// `load_balancer.tls`: the certificate's path, where its key comes from, the port, the redirect

@@ -24,7 +24,9 @@ pub(super) const BASE: &str = r#"{
     "backends": [{ "role": "web" }],
     "groups": { "api": [{ "host": "web-01" }] },
     "routes": [{ "path_prefix": "/api/", "group": "api" }],
-    "tls": { "certificate": "certs/foobar.pem", "key": { "env": "FOOBAR_TLS_KEY" } }
+    "tls": { "certificate": "certs/foobar.pem", "key": { "env": "FOOBAR_TLS_KEY" } },
+    "vip": "192.0.2.100",
+    "failover": { "priorities": { "lb-01": 150 } }
   },
   "web": {},
   "app": { "environment": { "MODE": "production" } },

@@ -236,7 +236,11 @@ fn schema_and_loader_agree_at_the_edges_of_each_key() {
 fn names_of_free_keys_are_held_to_their_grammar() {
     let (schema, places) = places();
     let v = validator(&schema);
-    assert_eq!(places.names.len(), 3, "hosts, groups, environment");
+    assert_eq!(
+        places.names.len(),
+        4,
+        "hosts, groups, environment, failover priorities"
+    );
     for place in &places.names {
         let mut doc = base();
         let segments = concrete(&doc, &place.path);

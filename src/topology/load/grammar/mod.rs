@@ -31,9 +31,9 @@ mod text_schema;
 pub use addresses::{APP_LISTEN, HOST_ADDRESS, IP_ADDRESS, NETWORK};
 pub use lines::{COMMAND, ENV_VALUE, printable_line};
 pub use names::{
-    APP_USER, DNS_NAME, ENV_NAME, GROUP_NAME, HOST_NAME, JUMP, PACKAGE, PHP_VERSION, PYTHON_ENTRY,
-    RECORD_NAME, SERVER_NAME, SQL_DATABASE, SQL_USER, SSH_USER, ZONE, dns_name, env_name,
-    host_name, package_name, reserved_schema, reserved_user, sql_name, zone_name,
+    APP_USER, DNS_NAME, ENV_NAME, GROUP_NAME, HOST_NAME, INTERFACE, JUMP, PACKAGE, PHP_VERSION,
+    PYTHON_ENTRY, RECORD_NAME, SERVER_NAME, SQL_DATABASE, SQL_USER, SSH_USER, ZONE, dns_name,
+    env_name, host_name, package_name, reserved_schema, reserved_user, sql_name, zone_name,
 };
 pub use paths::{ABS_PATH, APP_SOCKET, LOCAL_PATH, RELEASE_PATH, SSH_FILE, STATS_SOCKET, URL_PATH};
 pub use text_schema::TextSchema;
@@ -258,6 +258,13 @@ mod tests {
                 schema: GROUP_NAME.schema,
                 loader: read(&GROUP_NAME),
                 alphabet: "[a-zA-Z0-9._ #-]{0,8}",
+                exact: true,
+            },
+            Agreement {
+                name: "INTERFACE",
+                schema: INTERFACE.schema,
+                loader: read(&INTERFACE),
+                alphabet: "[a-zA-Z0-9._ :/-]{0,17}",
                 exact: true,
             },
             Agreement {

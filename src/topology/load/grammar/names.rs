@@ -148,6 +148,27 @@ pub const GROUP_NAME: Grammar = Grammar {
     schema: name("^[A-Za-z0-9._-]+$", None),
 };
 
+/// A network interface (`ip link`): at most 15 characters (IFNAMSIZ), no `/`, space or `:`.
+pub const INTERFACE: Grammar = Grammar {
+    code: INVALID_VALUE,
+    kind: "an interface name",
+    help: "letters, digits and . _ -, at most 15 characters (e.g. eth0)",
+    check: |s| match s {
+        "" => Err("is empty".into()),
+        "." | ".." => Err("is not a name".into()),
+        _ if s.len() > 15 => Err("longer than 15 characters".into()),
+        _ => only(
+            s,
+            |c| c.is_ascii_alphanumeric() || "._-".contains(c),
+            "an interface name",
+        ),
+    },
+    schema: TextSchema {
+        not_pattern: Some(r"^\.{1,2}$"),
+        ..name("^[A-Za-z0-9._-]{1,15}$", Some(15))
+    },
+};
+
 /// An environment variable's name.
 pub const ENV_NAME: Grammar = Grammar {
     code: INVALID_NAME,

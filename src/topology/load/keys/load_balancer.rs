@@ -3,7 +3,7 @@
 use super::database::{SECRET_KEYS, SECRET_RULES};
 use super::{Absent, Key, Rule, Section, Shape, names};
 use crate::topology::load::grammar::{
-    GROUP_NAME, HOST_NAME, LOCAL_PATH, STATS_SOCKET, TextSchema, URL_PATH,
+    GROUP_NAME, HOST_NAME, INTERFACE, LOCAL_PATH, NETWORK, STATS_SOCKET, TextSchema, URL_PATH,
 };
 use crate::topology::model::Algorithm;
 
@@ -113,6 +113,76 @@ pub const LOAD_BALANCER: Section = Section {
             ty: "mapping",
             meaning: "HTTPS: HAProxy terminates TLS (1.2 and 1.3 only, forward-secret ciphers) \
                       with this certificate and key.",
+        },
+        Key {
+            name: "vip",
+            shape: Shape::Text(NETWORK),
+            default: Absent::None,
+            ty: "IP address, optionally `ADDRESS/PREFIX`",
+            meaning: "A floating address the `lb` hosts share: keepalived (VRRPv3, unicast between \
+                      them) holds it on one at a time and moves it when that host or its HAProxy \
+                      stops answering. Not a host's address, of the hosts' family, and within \
+                      `PREFIX` of every `lb` host when one is given (else added as /32). Needs two \
+                      or more `lb` hosts to fail over.",
+        },
+        Key {
+            name: "failover",
+            shape: Shape::Map(&FAILOVER),
+            default: Absent::Derived("every key at its default"),
+            ty: "mapping",
+            meaning: "How keepalived elects the host that holds `vip` (only with `vip`).",
+        },
+    ],
+};
+
+/// The shortest and longest VRRPv3 advertisement interval (centiseconds, 12 bits).
+pub const ADVERT_MIN_MS: u64 = 10;
+pub const ADVERT_MAX_MS: u64 = 40_950;
+
+pub const FAILOVER: Section = Section {
+    name: "load_balancer.failover",
+    table: false,
+    rules: &[],
+    keys: &[
+        Key {
+            name: "priorities",
+            shape: Shape::Named {
+                name: HOST_NAME,
+                value: &Shape::Int { min: 1, max: 254 },
+            },
+            default: Absent::Derived("`lb` hosts in file order: 150, 140, 130..."),
+            ty: "mapping of `lb` host name to 1..254",
+            meaning: "VRRP priorities, each once: the highest running host holds the VIP.",
+        },
+        Key {
+            name: "router_id",
+            shape: Shape::Int { min: 1, max: 255 },
+            default: Absent::Value("51"),
+            ty: "1..255",
+            meaning: "The VRRP virtual router id, unique on the network.",
+        },
+        Key {
+            name: "interface",
+            shape: Shape::Text(INTERFACE.schema),
+            default: Absent::Value(r#""eth0""#),
+            ty: "interface name",
+            meaning: "The interface the VIP is added to and VRRP speaks on.",
+        },
+        Key {
+            name: "advert",
+            shape: Shape::Duration { min_ms: 10 },
+            default: Absent::Value(r#""500ms""#),
+            ty: "duration",
+            meaning: "VRRPv3 advertisement interval, 10ms to 40.95s, in hundredths of a second: \
+                      a silent holder is replaced after about 3.4 intervals (1.7 s at 500ms).",
+        },
+        Key {
+            name: "preempt",
+            shape: Shape::Bool,
+            default: Absent::Value("false"),
+            ty: "bool",
+            meaning: "A returning host of higher priority takes the VIP back (`false`: it stays a \
+                      backup, no second move).",
         },
     ],
 };
