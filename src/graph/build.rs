@@ -1,10 +1,11 @@
-//! Topology -> graph: DNS records and name servers, load balancers (ports, algorithm, health
+//! Topology -> graph: DNS records and name servers, the load balancers' floating address (the
+//! hosts that may hold it, with their priorities), load balancers (ports, algorithm, health
 //! check), their backends and groups (reached by default or by route), every web/app server
 //! with its weight in each backend, and the database with the hosts that may reach it.
 
 use super::{Cluster, Edge, EdgeKind, Graph, Kind, Node};
 use crate::topology::check::resolve_servers;
-use crate::topology::{AppKind, Engine, Host, Role, Target, Topology};
+use crate::topology::{AppKind, Engine, Host, LoadBalancer, Role, Target, Topology, Vip};
 
 /// The weight HAProxy gives a server the topology gives none.
 const DEFAULT_WEIGHT: u32 = 100;
@@ -49,6 +50,9 @@ pub fn db_id(host: &str) -> String {
 }
 pub fn record_id(fqdn: &str) -> String {
     format!("dns:{fqdn}")
+}
+pub fn vip_id(address: &str) -> String {
+    format!("vip:{address}")
 }
 fn ns_id(host: &str) -> String {
     format!("ns:{host}")
@@ -114,6 +118,7 @@ pub fn build(t: &Topology) -> Graph {
                     None => (name.clone(), None),
                 },
             };
+            let vip = vip_of(t).filter(|v| *v == address);
             let id = record_id(&fqdn);
             nodes.push(node(
                 id.clone(),
@@ -125,6 +130,8 @@ pub fn build(t: &Topology) -> Graph {
             if let Some(h) = target {
                 let to = host_node(t, h, &[Role::Lb, Role::Web, Role::App, Role::Db, Role::Dns]);
                 edges.push(edge(&id, &to, EdgeKind::Resolves, None));
+            } else if let Some(vip) = vip {
+                edges.push(edge(&id, &vip_id(&vip), EdgeKind::Resolves, None));
             }
             members.push(id);
         }
@@ -156,6 +163,9 @@ pub fn build(t: &Topology) -> Graph {
     if let Some(lb) = t.load_balancer.as_ref().filter(|_| !lbs.is_empty()) {
         let ports: Vec<String> = lb.listen.iter().map(|p| format!(":{}", p.value)).collect();
         let hc = &lb.health_check;
+        if let Some(vip) = &lb.vip {
+            floating_address(lb, vip, &lbs, &mut nodes, &mut edges);
+        }
         for h in &lbs {
             nodes.push(node(
                 lb_id(&h.name.value),
@@ -317,6 +327,60 @@ pub fn build(t: &Topology) -> Graph {
     }
 }
 
+/// The VIP's address, when the load balancers have one.
+fn vip_of(t: &Topology) -> Option<String> {
+    let lb = t.load_balancer.as_ref()?;
+    t.hosts_with(Role::Lb).next()?;
+    Some(lb.vip.as_ref()?.address.value.to_string())
+}
+
+/// The floating address: a node, and an edge to each load balancer that may hold it, labelled
+/// with its VRRP priority (the highest is the one keepalived prefers).
+fn floating_address(
+    lb: &LoadBalancer,
+    vip: &Vip,
+    lbs: &[&Host],
+    nodes: &mut Vec<Node>,
+    edges: &mut Vec<Edge>,
+) {
+    let f = &lb.failover;
+    let id = vip_id(&vip.address.value.to_string());
+    nodes.push(node(
+        id.clone(),
+        Kind::Vip,
+        None,
+        format!("VIP {}", vip.address.value),
+        vec![
+            format!("keepalived, VRRP router {}", f.router_id),
+            format!(
+                "adverts every {}, {}",
+                seconds(f.advert_ms),
+                if f.preempt { "preempts" } else { "no preempt" }
+            ),
+            format!("on {} of {}", f.interface, plural(lbs.len(), "host")),
+        ],
+    ));
+    let priorities: Vec<u32> = lbs
+        .iter()
+        .enumerate()
+        .map(|(i, h)| f.priority(&h.name.value, i))
+        .collect();
+    let top = priorities.iter().copied().max().unwrap_or_default();
+    for (h, p) in lbs.iter().zip(priorities) {
+        let label = if p == top {
+            format!("priority {p}, preferred")
+        } else {
+            format!("priority {p}")
+        };
+        edges.push(edge(
+            &id,
+            &lb_id(&h.name.value),
+            EdgeKind::Holds,
+            Some(label),
+        ));
+    }
+}
+
 /// The node that stands for host `h`: the part of its stack first in `prefer` that is drawn.
 fn host_node(t: &Topology, h: &Host, prefer: &[Role]) -> String {
     let name = &h.name.value;
@@ -338,7 +402,10 @@ fn subtitle(t: &Topology) -> String {
     let count = |role: Role| t.hosts_with(role).count();
     let lbs = count(Role::Lb);
     if lbs > 0 {
-        parts.push(plural(lbs, "load balancer"));
+        match vip_of(t) {
+            Some(vip) => parts.push(format!("{} on VIP {vip}", plural(lbs, "load balancer"))),
+            None => parts.push(plural(lbs, "load balancer")),
+        }
     }
     let servers = t
         .hosts

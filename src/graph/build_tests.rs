@@ -211,3 +211,43 @@ database:
         edges(&g)
     );
 }
+
+const PAIR: &str = r#"
+domain: foobar.com
+hosts:
+  lb-01: { address: 192.0.2.10, roles: [lb] }
+  lb-02: { address: 192.0.2.11, roles: [lb] }
+  web-01: { address: 192.0.2.21, roles: [web, app] }
+firewall: { admin: [192.0.2.0/28] }
+load_balancer:
+  vip: 192.0.2.100
+  failover: { priorities: { lb-02: 200 }, preempt: true }
+  backends: [web-01]
+app: { kind: gunicorn }
+dns:
+  provider: zone-file
+  records:
+    - { name: www, target: 192.0.2.100 }
+    - { name: lb1, target: lb-01 }
+"#;
+
+#[test]
+fn the_vip_stands_between_its_record_and_the_load_balancers_that_may_hold_it() {
+    let g = build(&load(PAIR));
+    let vip = g.node("vip:192.0.2.100").expect("the VIP has a node");
+    assert_eq!(vip.kind, Kind::Vip);
+    assert!(vip.lines.iter().any(|l| l.contains("preempts")), "{vip:?}");
+    let e = edges(&g);
+    assert!(e.contains(&("dns:www.foobar.com", "vip:192.0.2.100", None)));
+    // A record naming one load balancer still points at it, not at the VIP.
+    assert!(e.contains(&("dns:lb1.foobar.com", "lb:lb-01", None)));
+    // The written priority beats the default; the highest is the preferred holder.
+    assert!(e.contains(&("vip:192.0.2.100", "lb:lb-01", Some("priority 150"))));
+    assert!(e.contains(&(
+        "vip:192.0.2.100",
+        "lb:lb-02",
+        Some("priority 200, preferred")
+    )));
+    assert!(Kind::Record.layer() < Kind::Vip.layer());
+    assert!(Kind::Vip.layer() < Kind::LoadBalancer.layer());
+}

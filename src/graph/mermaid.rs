@@ -24,10 +24,10 @@ fn class_of(node: &super::Node) -> &'static str {
         Some(s) => s.word(),
         None => match node.kind {
             Kind::Record | Kind::NameServer => "dns",
-            Kind::LoadBalancer => "lb",
+            Kind::Vip | Kind::LoadBalancer => "lb",
             Kind::Backend => "backend",
             Kind::Server => "server",
-            Kind::Database => "database",
+            Kind::Database | Kind::Replica => "database",
             Kind::Idle => "idle",
         },
     }

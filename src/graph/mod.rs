@@ -42,27 +42,34 @@ pub enum Kind {
     Record,
     /// A host with the `dns` role.
     NameServer,
+    /// The load balancers' floating address (`load_balancer.vip`), held by one at a time.
+    Vip,
     /// HAProxy on a host with the `lb` role.
     LoadBalancer,
     /// A HAProxy backend: the default one or a group.
     Backend,
     /// Nginx and/or the application server on a `web`/`app` host.
     Server,
-    /// The database server.
+    /// The database server (the primary, when there are replicas).
     Database,
+    /// A database replica, following the primary.
+    Replica,
     /// A host with no roles.
     Idle,
 }
 
 impl Kind {
-    /// The column, left to right: DNS -> load balancers -> backends -> servers -> database.
+    /// The column, left to right: DNS -> floating address -> load balancers -> backends ->
+    /// servers -> database -> its replicas. Only the layers present take a column.
     pub fn layer(self) -> usize {
         match self {
             Kind::Record | Kind::NameServer => 0,
-            Kind::LoadBalancer => 1,
-            Kind::Backend => 2,
-            Kind::Server => 3,
-            Kind::Database | Kind::Idle => 4,
+            Kind::Vip => 1,
+            Kind::LoadBalancer => 2,
+            Kind::Backend => 3,
+            Kind::Server => 4,
+            Kind::Database | Kind::Idle => 5,
+            Kind::Replica => 6,
         }
     }
 }
@@ -100,6 +107,10 @@ pub enum EdgeKind {
     Member,
     /// A host may connect to the database.
     Database,
+    /// A floating address may be held by a load balancer, with its priority.
+    Holds,
+    /// A replica follows the primary (GTID replication).
+    Replicates,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -183,7 +194,7 @@ pub fn node_colours(node: &Node) -> Colours {
                 fill: "#ede7f6",
                 stroke: "#5e35b1",
             },
-            Kind::LoadBalancer => Colours {
+            Kind::Vip | Kind::LoadBalancer => Colours {
                 fill: "#e3f2fd",
                 stroke: "#1565c0",
             },
@@ -195,7 +206,7 @@ pub fn node_colours(node: &Node) -> Colours {
                 fill: "#f5f5f5",
                 stroke: "#37474f",
             },
-            Kind::Database => Colours {
+            Kind::Database | Kind::Replica => Colours {
                 fill: "#fbe9e7",
                 stroke: "#bf360c",
             },
