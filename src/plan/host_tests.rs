@@ -120,6 +120,7 @@ fn host(roles: &[Role]) -> HostState {
                 schema: Some("schema.sql".into()),
                 bootstrap: Secret::new(""),
                 schema_sql: None,
+                replication: None,
             });
         }
     }
@@ -148,6 +149,7 @@ fn observed(h: &HostState, has: bool, unit: ServiceFacts) -> Observed {
         database_exists: has,
         users: d.clients.iter().filter(|_| has).map(user).collect(),
         schema_sha256: has.then(|| SCHEMA.into()),
+        ..DbFacts::default()
     };
     Observed {
         packages: h.packages.iter().map(|p| (p.clone(), has)).collect(),

@@ -5,6 +5,7 @@ pub mod decode;
 pub mod load;
 pub mod model;
 pub mod node;
+mod replication;
 pub mod schema;
 mod source;
 pub mod starter;

@@ -215,6 +215,7 @@ pub(super) fn file_change(h: &HostState) -> ResourcePlan {
         ],
         seen: Seen::default(),
         note: None,
+        replication: None,
     }
 }
 
@@ -291,6 +292,7 @@ impl Lab {
             db_password: None,
             tsig: None,
             tls_key: None,
+            replication_password: None,
             forks: 32,
             batch: 1,
             drain_timeout: std::time::Duration::from_secs(30),
