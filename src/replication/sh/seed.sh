@@ -24,7 +24,7 @@ if ! out=$(mysql -e "CREATE DATABASE IF NOT EXISTS \`$1\`" 2>&1); then
   cat >/dev/null
   fail "creating database $1 failed: $out"
 fi
-if ! out=$(mysql --batch -- "$1" 2>&1); then
+if ! out=$(mysql --batch "$1" 2>&1); then
   fail "loading the primary's dump failed: $out"
 fi
 end=$(($(date +%s) + 30))
