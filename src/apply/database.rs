@@ -22,7 +22,10 @@ impl HostRun<'_> {
             return Ok(());
         };
         self.say("database");
-        if db_changes.iter().any(|a| *a != DbAction::LoadSchema) {
+        if db_changes
+            .iter()
+            .any(|a| !matches!(a, DbAction::LoadSchema | DbAction::SeedReplica))
+        {
             if self.run.db_password.is_none() {
                 return Err(step_err("database", "no database password was resolved"));
             }

@@ -31,6 +31,8 @@ const ENV_CHANGES: &str = "/etc/foobar/app.env changes";
 mod certificate;
 #[path = "host_tests_firewall.rs"]
 mod firewall_tests;
+#[path = "host_tests_replication.rs"]
+mod replication_tests;
 #[path = "host_tests_seen.rs"]
 mod seen_tests;
 

@@ -4,6 +4,7 @@
 //! batches, stopping rules and Ctrl-C; `rolling.rs` drains, putting back, and the order shown.
 
 mod orchestration;
+mod replica;
 mod rolling;
 mod zone;
 
@@ -50,6 +51,8 @@ impl FakeHost {
         let stdout = match script.name() {
             "drain" => "was\tUP\n".to_string(),
             "ready" => "now\tUP\n".to_string(),
+            "replica-dump" => "-- SET GLOBAL gtid_slave_pos='0-1-5';\nCREATE TABLE t (id INT);\n".into(),
+            "replica-seed" => "seeded; replicating from 10.0.0.30 at 0-1-5\n".into(),
             // Six parameters a file after the first two: report each content file swapped.
             "files" => script.parameters()[2..]
                 .chunks(6)
