@@ -74,6 +74,12 @@ pub enum Command {
     /// checks derived from the topology: each passes, fails with its evidence, or is blocked by
     /// the failure it depends on. Exit 0 only when nothing failed or was blocked.
     Verify(VerifyArgs),
+    /// Make a database replica the primary (when the primary died, or to move it): fence the old
+    /// primary if it answers (read_only, MariaDB stopped), let the replica apply what it
+    /// received, stop replication, make it read-write, then re-point the app servers one at a
+    /// time (app env, restart, health check). Asks like apply; prints the topology edit to make
+    /// (`database.primary: HOST`), which plan and apply require before they act again.
+    Promote(PromoteArgs),
     /// Draw the topology: DNS records, load balancers (ports, algorithm), backends and routes,
     /// every web/app server with its weight, the database and the hosts that may reach it. As a
     /// self-contained SVG, Graphviz DOT, Mermaid (for READMEs and pull requests) or JSON;
@@ -392,4 +398,25 @@ pub struct OptionalTopologyArgs {
     /// A folder of template overrides (see `render --help`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The replica to make the primary (a host with the `db` role that is not database.primary).
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+    /// Promote without asking (for scripts and CI).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// The longest a drained app server's open sessions are waited for (e.g. 30s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub drain_timeout: std::time::Duration,
+    /// Hosts worked on at once.
+    #[arg(long, default_value_t = 32)]
+    pub forks: usize,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }

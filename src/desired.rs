@@ -208,9 +208,13 @@ pub struct DatabaseState {
     /// The bootstrap SQL itself: database, users, grants. Holds the password.
     #[serde(skip)]
     pub bootstrap: Secret,
-    /// The schema file's text and hash, loaded once when it changed.
+    /// The schema file's text and hash, loaded once when it changed (the primary's only:
+    /// replicas get the tables through replication).
     #[serde(skip)]
     pub schema_sql: Option<SchemaSql>,
+    /// With replication: this host's part in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication: Option<crate::replication::Part>,
 }
 
 #[derive(Clone, Debug)]

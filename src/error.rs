@@ -106,6 +106,14 @@ pub enum Error {
         )
     )]
     Lockout(String),
+    #[error("{0}")]
+    #[diagnostic(
+        code(replication::primary),
+        help(
+            "nothing was changed: the live database primary is not the topology's; edit database.primary as said, then plan again"
+        )
+    )]
+    Primary(String),
     #[error("the saved plan is stale: {0}")]
     #[diagnostic(
         code(plan::stale),

@@ -24,6 +24,8 @@ pub struct Prepared {
     pub tsig: Option<Secret>,
     /// The TLS private key (PEM): blanked out of what steps report.
     pub tls_key: Option<Secret>,
+    /// The replication user's password: blanked out of what steps report.
+    pub replication_password: Option<Secret>,
     pub templates: Option<PathBuf>,
 }
 
@@ -88,11 +90,26 @@ pub fn prepare(
         )?),
         None => None,
     };
+    let replication_password = match topology
+        .database
+        .as_ref()
+        .and_then(|d| d.replication.as_ref())
+    {
+        Some(r) => Some(crate::secret::resolve(
+            &r.password.value,
+            &source.base_dir,
+            &env,
+            "the replication password",
+            "database.replication.password",
+        )?),
+        None => None,
+    };
     let tera = render::templates::load(templates).map_err(render::RenderError::from)?;
     let secrets = Secrets {
         db_password: db_password.clone(),
         tsig: tsig.clone(),
         tls_key: tls_key.clone(),
+        replication_password: replication_password.clone(),
     };
     let desired = render::render(&topology, &source, &tera, &secrets)?;
     Ok(Prepared {
@@ -102,6 +119,7 @@ pub fn prepare(
         db_password,
         tsig,
         tls_key,
+        replication_password,
         templates: templates.map(Path::to_path_buf),
     })
 }
@@ -368,6 +386,37 @@ fn lockout(
     }
 }
 
+/// Refuses to plan when the live database hosts contradict the topology's primary (a replica
+/// that `promote` made the primary, a fenced primary): acting on it would demote the live one.
+fn primary_agrees(hosts: &[&HostState], live: &[Result<Live, RemoteError>]) -> Result<(), Error> {
+    let seen: Vec<(
+        &str,
+        &crate::replication::Part,
+        &crate::observe::ReplicationFacts,
+    )> = hosts
+        .iter()
+        .zip(live)
+        .filter_map(|(h, l)| {
+            let part = h.database.as_ref()?.replication.as_ref()?;
+            let facts = l
+                .as_ref()
+                .ok()?
+                .observed
+                .database
+                .as_ref()?
+                .replication
+                .as_ref()?;
+            Some((h.name.as_str(), part, facts))
+        })
+        .collect();
+    let problems = crate::replication::contradictions(&seen);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Primary(problems.join("\n")))
+    }
+}
+
 /// The plan for the hosts that answered (those that did not come back as errors), and the
 /// zone's when `zone` was read; an error when the zone's server refused or cannot be read.
 pub fn make_plan(
@@ -391,6 +440,7 @@ pub fn make_plan(
         })
         .collect();
     lockout(hosts, live, &resources)?;
+    primary_agrees(hosts, live)?;
     let mut resources = resources;
     if let Some(zone) = zone
         && let Some(r) = zone_resource(p, &resources, zone)?

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod release;
 pub mod remote;
 pub mod render;
+pub mod replication;
 pub mod safe_write;
 pub mod secret;
 pub mod topology;
@@ -69,6 +70,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus, Error> {
         cli::Command::Lab(args) => commands::lab::run(&args),
         cli::Command::Plan(args) => commands::plan::run(&args),
         cli::Command::Apply(args) => commands::apply::run(&args),
+        cli::Command::Promote(args) => commands::promote::run(&args),
         cli::Command::ForceUnlock(args) => commands::force_unlock::run(&args),
         cli::Command::Verify(args) => commands::verify::run(&args),
         cli::Command::Completions(args) => commands::completions::run(&args),

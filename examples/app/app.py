@@ -3,6 +3,8 @@
 /          a page naming the server that answered
 /healthz   200 when the process is up and reaches the database (HAProxy's and apply's checks)
 /db        a page that reads from the shared database (proves app -> database)
+/greetings GET: how many greetings the database holds; POST: adds one (the body, at most 200
+           bytes, is its message) and answers with its id (the site's write path)
 """
 import json
 import os
@@ -43,6 +45,41 @@ def _db_rows():
         conn.close()
 
 
+def _greetings_count():
+    conn = _connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM greetings")
+            count, last = cur.fetchone()
+            return {"count": count, "last": last}
+    finally:
+        conn.close()
+
+
+def _greetings_add(message):
+    conn = _connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO greetings (message) VALUES (%s)", (message,))
+            new_id = cur.lastrowid
+        conn.commit()
+        return {"id": new_id}
+    finally:
+        conn.close()
+
+
+def _greetings(environ):
+    if environ.get("REQUEST_METHOD") == "POST":
+        try:
+            length = min(int(environ.get("CONTENT_LENGTH") or 0), 200)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        message = body.decode("utf-8", "replace").strip() or "hello"
+        return _greetings_add(message), "201 Created"
+    return _greetings_count(), "200 OK"
+
+
 def application(environ, start_response):
     path = environ.get("PATH_INFO", "/")
     headers = [("X-App-Server", SERVER)]
@@ -58,6 +95,14 @@ def application(environ, start_response):
             rows = _db_rows()
             body = json.dumps({"server": SERVER, "greetings": rows}).encode() + b"\n"
             status, ctype = "200 OK", "application/json"
+        except Exception as exc:  # report, never leak credentials
+            body = json.dumps({"server": SERVER, "error": type(exc).__name__}).encode() + b"\n"
+            status, ctype = "503 Service Unavailable", "application/json"
+    elif path == "/greetings":
+        try:
+            result, status = _greetings(environ)
+            body = json.dumps({"server": SERVER, **result}).encode() + b"\n"
+            ctype = "application/json"
         except Exception as exc:  # report, never leak credentials
             body = json.dumps({"server": SERVER, "error": type(exc).__name__}).encode() + b"\n"
             status, ctype = "503 Service Unavailable", "application/json"

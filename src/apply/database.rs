@@ -22,7 +22,10 @@ impl HostRun<'_> {
             return Ok(());
         };
         self.say("database");
-        if db_changes.iter().any(|a| *a != DbAction::LoadSchema) {
+        if db_changes
+            .iter()
+            .any(|a| !matches!(a, DbAction::LoadSchema | DbAction::SeedReplica))
+        {
             if self.run.db_password.is_none() {
                 return Err(step_err("database", "no database password was resolved"));
             }
@@ -57,6 +60,71 @@ impl HostRun<'_> {
             self.done
                 .push(format!("loaded the schema into {}", db.name));
         }
+        if db_changes.contains(&DbAction::SeedReplica)
+            && let Some(part) = &db.replication
+        {
+            self.seed(&db.name, part).await?;
+        }
+        Ok(())
+    }
+
+    /// Seeds this replica from a consistent dump of the primary (a connection of this run),
+    /// then starts replication; the seed script leaves a replicating replica alone, and one
+    /// whose seed failed not replicating, for the next apply to seed again.
+    async fn seed(
+        &mut self,
+        database: &str,
+        part: &crate::replication::Part,
+    ) -> Result<(), StepError> {
+        const STEP: &str = "replica seed";
+        self.say("replica seed: dumping the primary");
+        let primary = self.run.remotes.get(&part.primary).ok_or_else(|| {
+            step_err(
+                STEP,
+                format!(
+                    "the primary {} is not among this run's hosts (a --limit without it?): the replica is left not seeded",
+                    part.primary
+                ),
+            )
+        })?;
+        let dump = primary
+            .run(&crate::replication::dump_script(database), b"")
+            .await
+            .map_err(|e| step_err(STEP, format!("dumping {database} on {}: {e}", part.primary)))?;
+        if !dump.ok() {
+            return Err(step_err(
+                STEP,
+                format!(
+                    "dumping {database} on the primary {} failed: {}",
+                    part.primary,
+                    dump.stderr.trim()
+                ),
+            ));
+        }
+        let gtid = crate::replication::dump_gtid(&dump.stdout).ok_or_else(|| {
+            step_err(
+                STEP,
+                format!(
+                    "the dump of {database} on {} says no GTID position (is its binary log on?)",
+                    part.primary
+                ),
+            )
+        })?;
+        self.say("replica seed: loading the dump");
+        let input = crate::replication::seed_input(&dump.stdout, &gtid, part);
+        let out = self
+            .exec(
+                STEP,
+                &crate::replication::seed_script(database, &part.primary_address),
+                input.expose().as_bytes(),
+            )
+            .await?;
+        self.done.push(format!(
+            "{} ({} bytes of dump from {} at GTID {gtid})",
+            out.trim(),
+            dump.stdout.len(),
+            part.primary
+        ));
         Ok(())
     }
 }

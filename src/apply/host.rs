@@ -75,11 +75,15 @@ impl<'a> HostRun<'a> {
             .flat_map(|k| k.expose().lines())
             .map(str::trim)
             .filter(|l| l.len() >= 16 && !l.starts_with("-----"));
-        let whole = [self.run.db_password, self.run.tsig]
-            .into_iter()
-            .flatten()
-            .map(|s| s.expose())
-            .filter(|s| !s.is_empty());
+        let whole = [
+            self.run.db_password,
+            self.run.tsig,
+            self.run.replication_password,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose())
+        .filter(|s| !s.is_empty());
         whole
             .chain(key_lines)
             .fold(text, |t, s| t.replace(s, crate::secret::REDACTED))

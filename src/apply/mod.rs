@@ -84,6 +84,8 @@ pub struct Run<'a> {
     pub tsig: Option<&'a Secret>,
     /// The TLS private key: each of its lines blanked out too (a PEM rarely shows whole).
     pub tls_key: Option<&'a Secret>,
+    /// The replication password: blanked out too.
+    pub replication_password: Option<&'a Secret>,
     pub forks: usize,
     /// Serving hosts changed at once after the canary (a rolling change).
     pub batch: usize,

@@ -353,6 +353,7 @@ fn locked_run(
         db_password: p.db_password.as_ref(),
         tsig: p.tsig.as_ref(),
         tls_key: p.tls_key.as_ref(),
+        replication_password: p.replication_password.as_ref(),
         forks: args.forks,
         batch: args.batch as usize,
         drain_timeout: args.drain_timeout,
@@ -387,7 +388,7 @@ fn locked_run(
 }
 
 /// The report of a run; `zone` is the name of the zone among the reports' names, if any.
-fn print_report(reports: &[HostReport], json: bool, zone: Option<&str>) {
+pub(crate) fn print_report(reports: &[HostReport], json: bool, zone: Option<&str>) {
     if json {
         println!(
             "{}",

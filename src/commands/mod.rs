@@ -9,6 +9,7 @@ pub mod lab;
 mod locks;
 pub mod man;
 pub mod plan;
+pub mod promote;
 pub mod render;
 pub mod schema;
 pub mod validate;

@@ -20,9 +20,10 @@ pub fn run(args: &RenderArgs) -> Result<ExitStatus, Error> {
     let desired = render::render(&t, &source, &tera, &Secrets::redacted())?;
     // Everything is rendered before anything is written: a template error leaves --out as it was.
     let mut extra: Vec<([String; 2], String, u32)> = Vec::new();
-    for h in desired.hosts.iter().filter(|h| h.database.is_some()) {
-        if let Some(sql) = render::bootstrap_sql(&t, &tera, &Secrets::redacted())? {
+    for h in &desired.hosts {
+        if let Some(db) = &h.database {
             // It creates users with passwords (redacted here): private, like a secret would be.
+            let sql = db.bootstrap.expose().to_string();
             extra.push(([h.name.clone(), "bootstrap.sql".into()], sql, 0o600));
         }
     }

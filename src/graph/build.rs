@@ -269,23 +269,46 @@ pub fn build(t: &Topology) -> Graph {
         ));
     }
 
-    // The database, and the hosts that may reach it.
+    // The database, the hosts that may reach it (its primary), and its replicas.
     if let Some(db) = &t.database {
+        let primary = t.db_primary().map(|h| h.name.value.clone());
+        let engine = match db.engine.value {
+            Engine::Mariadb => "MariaDB",
+            Engine::Mysql => "MySQL",
+        };
         for h in t.hosts_with(Role::Db) {
             let id = db_id(&h.name.value);
-            let engine = match db.engine.value {
-                Engine::Mariadb => "MariaDB",
-                Engine::Mysql => "MySQL",
-            };
+            let mut lines = vec![
+                format!("{engine} on {}:{}", h.address.value, db.port.value),
+                format!("database {}, user {}", db.name.value, db.user.value),
+            ];
+            let replica_of = primary.as_ref().filter(|p| **p != h.name.value);
+            if let Some(p) = replica_of {
+                lines.push(format!("read-only replica of {p}"));
+                nodes.push(node(
+                    id.clone(),
+                    Kind::Replica,
+                    Some(h),
+                    h.name.value.clone(),
+                    lines,
+                ));
+                edges.push(edge(
+                    &db_id(p),
+                    &id,
+                    EdgeKind::Replicates,
+                    Some("GTID replication".into()),
+                ));
+                continue;
+            }
+            if !t.db_replicas().is_empty() {
+                lines.push("primary: takes the writes".into());
+            }
             nodes.push(node(
                 id.clone(),
                 Kind::Database,
                 Some(h),
                 h.name.value.clone(),
-                vec![
-                    format!("{engine} on {}:{}", h.address.value, db.port.value),
-                    format!("database {}, user {}", db.name.value, db.user.value),
-                ],
+                lines,
             ));
             for client in t.db_client_hosts() {
                 if !client.roles.iter().any(|r| r.value != Role::Db) {
@@ -416,8 +439,10 @@ fn subtitle(t: &Topology) -> String {
         parts.push(plural(servers, "web/app server"));
     }
     let dbs = count(Role::Db);
-    if dbs > 0 {
-        parts.push(plural(dbs, "database"));
+    match t.db_replicas().len() {
+        0 if dbs > 0 => parts.push(plural(dbs, "database")),
+        0 => {}
+        replicas => parts.push(format!("1 database with {}", plural(replicas, "replica"))),
     }
     let ns = count(Role::Dns);
     if ns > 0 {

@@ -251,3 +251,43 @@ fn the_vip_stands_between_its_record_and_the_load_balancers_that_may_hold_it() {
     assert!(Kind::Record.layer() < Kind::Vip.layer());
     assert!(Kind::Vip.layer() < Kind::LoadBalancer.layer());
 }
+
+#[test]
+fn a_replica_follows_the_primary_and_only_the_primary_takes_the_clients() {
+    let yaml = r#"
+domain: foobar.com
+hosts:
+  web-01: { address: 192.0.2.21, roles: [web, app] }
+  db-01: { address: 192.0.2.30, roles: [db] }
+  db-02: { address: 192.0.2.31, roles: [db] }
+firewall: { admin: [192.0.2.0/28] }
+app: { kind: gunicorn }
+database:
+  password: { env: FOOBAR_DB_PASSWORD }
+  primary: db-02
+  replication: { password: { env: FOOBAR_REPLICATION_PASSWORD } }
+"#;
+    let g = build(&load(yaml));
+    assert_eq!(g.node("db:db-02").unwrap().kind, Kind::Database);
+    let replica = g.node("db:db-01").unwrap();
+    assert_eq!(replica.kind, Kind::Replica);
+    assert!(
+        replica
+            .lines
+            .iter()
+            .any(|l| l == "read-only replica of db-02")
+    );
+    let e = edges(&g);
+    assert!(e.contains(&("server:web-01", "db:db-02", None)));
+    assert!(
+        !e.iter()
+            .any(|(f, t, _)| *f == "server:web-01" && *t == "db:db-01")
+    );
+    assert!(e.contains(&("db:db-02", "db:db-01", Some("GTID replication"))));
+    assert!(Kind::Database.layer() < Kind::Replica.layer());
+    assert!(
+        g.subtitle.contains("1 database with 1 replica"),
+        "{}",
+        g.subtitle
+    );
+}

@@ -3,6 +3,10 @@
 //! users, the deployed release, and on the database host the database, users and grants.
 //! A second round trip fetches the contents of non-sensitive files that differ, for diffs.
 
+mod replication;
+
+pub use replication::{ReplicationFacts, SlaveStatus};
+
 use crate::desired::{Action, HostState};
 use crate::remote::{Remote, RemoteError, Script};
 use serde::{Deserialize, Serialize};
@@ -50,6 +54,11 @@ pub struct DbFacts {
     pub users: Vec<DbUser>,
     /// Hash of the schema file last loaded by the tool.
     pub schema_sha256: Option<String>,
+    /// With replication: the host's state in it, and the replication account's hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication: Option<ReplicationFacts>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replication_users: Vec<DbUser>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +117,10 @@ pub fn probe_script(desired: &HostState) -> Script {
         .arg(db.map_or("", |d| d.user.as_str()))
         .arg(crate::firewall::TABLE)
         .arg(if desired.firewall.is_some() { "1" } else { "" })
+        .arg(
+            db.and_then(|d| d.replication.as_ref())
+                .map_or("", |r| r.user.as_str()),
+        )
 }
 
 /// Privileges granted on `db`.* in a `SHOW GRANTS` line, upper-case and sorted.
@@ -200,17 +213,30 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
                     d.database_exists = true;
                 }
             }
-            ["dbuser", host, auth] => {
+            [kind @ ("dbuser" | "repluser"), host, auth] => {
                 if let Some(d) = db.as_mut() {
                     // Printed as hex: some plugins store binary hashes.
                     let auth = hex::decode(auth)
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
                         .unwrap_or_default();
-                    d.users.push(DbUser {
+                    let user = DbUser {
                         host: host.to_string(),
                         auth,
                         privileges: Vec::new(),
-                    });
+                    };
+                    if *kind == "dbuser" {
+                        d.users.push(user);
+                    } else {
+                        d.replication_users.push(user);
+                    }
+                }
+            }
+            ["repl", rest @ ..] => {
+                if let Some(d) = db.as_mut() {
+                    replication::parse_line(
+                        d.replication.get_or_insert_with(Default::default),
+                        rest,
+                    );
                 }
             }
             ["grant", host, grant] => {
@@ -407,8 +433,10 @@ mod tests {
         // A probe that said nothing of it: not loaded.
         assert!(!parse(&host(true), "").firewall.unwrap().loaded);
         let params = |h| probe_script(&h).parameters().to_vec();
-        assert_eq!(params(host(true))[7..], [crate::firewall::TABLE, "1"]);
-        assert_eq!(params(host(false))[7..], [crate::firewall::TABLE, ""]);
+        assert_eq!(params(host(true))[7..9], [crate::firewall::TABLE, "1"]);
+        assert_eq!(params(host(false))[7..9], [crate::firewall::TABLE, ""]);
+        // No replication: no replication user to read.
+        assert_eq!(params(host(false))[9], "");
     }
 
     #[test]

@@ -1,11 +1,12 @@
 # The state probe: what a host has of what the topology manages, in one round trip.
 # $1 packages, $2 users, $3 files, $4 systemd units (each a newline-separated list),
 # $5 the release root ('' when none), $6 the database ('' when none), $7 its user, $8 the
-# firewall's nftables table, $9 `1` when the host should have it.
+# firewall's nftables table, $9 `1` when the host should have it, $10 the replication user ('' when
+# the database is not replicated).
 # Prints one tab-separated fact per line; see observe::parse.
 set -f
 IFS=$NL
-pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8 wanted=$9
+pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8 wanted=$9 repluser=${10}
 if [ -r /etc/os-release ]; then
   # shellcheck disable=SC1091
   . /etc/os-release
@@ -66,6 +67,16 @@ if [ -n "$db" ]; then
         printf 'grant\t%s\t%s\n' "$h" "$g"
       done
     done
+    if [ -n "$repluser" ]; then
+      # Replication: this server's variables, its replica status (vertical: `Key: value`), and
+      # the replication account's hosts.
+      mysql -N -B -r -e "SELECT CONCAT_WS('\t', 'repl', 'vars', @@read_only, @@server_id, @@gtid_binlog_pos, @@gtid_slave_pos); SELECT CONCAT_WS('\t', 'repluser', Host, HEX(authentication_string)) FROM mysql.user WHERE User='$repluser'"
+      mysql -E -e 'SHOW SLAVE STATUS' | sed -n "s/^ *\(Master_Host\|Master_Port\|Slave_IO_Running\|Slave_SQL_Running\|Seconds_Behind_Master\|Last_IO_Error\|Last_SQL_Error\|Using_Gtid\): \{0,1\}/repl${TAB}slave${TAB}\1${TAB}/p"
+    fi
+  fi
+  if [ -n "$repluser" ]; then
+    if [ -f "$STATE_DIR/promoted" ]; then printf 'repl\tpromoted\t%s\n' "$(head -n 1 "$STATE_DIR/promoted")"; fi
+    if [ -f "$STATE_DIR/fenced" ]; then printf 'repl\tfenced\t%s\n' "$(head -n 1 "$STATE_DIR/fenced")"; fi
   fi
   if [ -f "$STATE_DIR/schema-$db.sha256" ]; then
     printf 'schema\t%s\n' "$(cat "$STATE_DIR/schema-$db.sha256")"

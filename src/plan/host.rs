@@ -67,9 +67,49 @@ fn database_changes(
         }
     }
     if let Some(hash) = schema
+        && db.schema.is_some()
         && facts.schema_sha256.as_deref() != Some(hash.as_str())
     {
         changes.push(change(DbAction::LoadSchema, db.name.clone(), Vec::new()));
+    }
+    if let Some(part) = &db.replication {
+        replication_changes(part, facts, changes);
+    }
+}
+
+/// The replication account on each peer's address (created, or its password set), and the seed
+/// of a replica that follows no primary or another one.
+fn replication_changes(
+    part: &crate::replication::Part,
+    facts: &DbFacts,
+    changes: &mut Vec<Change>,
+) {
+    let want_hash = native_password_hash(&part.password);
+    for peer in &part.peers {
+        let object = format!("{}@{peer}", part.user);
+        match facts.replication_users.iter().find(|u| u.host == *peer) {
+            None => changes.push(Change::Database {
+                action: DbAction::CreateUser,
+                object,
+                revoke: Vec::new(),
+            }),
+            Some(u) if u.auth.starts_with('*') && u.auth != want_hash => {
+                changes.push(Change::Database {
+                    action: DbAction::SetPassword,
+                    object,
+                    revoke: Vec::new(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    // A new replica (its server not answering yet) is seeded once it does.
+    if crate::replication::needs_seed(part, facts) || (part.replica && !facts.running) {
+        changes.push(Change::Database {
+            action: DbAction::SeedReplica,
+            object: format!("replica of {} ({})", part.primary, part.primary_address),
+            revoke: Vec::new(),
+        });
     }
 }
 
@@ -241,11 +281,19 @@ pub fn host_plan(
         });
         if !facts.running && server_installed {
             // Installed but not answering: what it holds is unknown, so nothing is invented.
+            // A replica is seeded once it answers (the seed leaves a replicating one alone).
             changes.push(Change::Database {
                 action: DbAction::Ensure,
                 object: db.name.clone(),
                 revoke: Vec::new(),
             });
+            if let Some(part) = db.replication.as_ref().filter(|r| r.replica) {
+                changes.push(Change::Database {
+                    action: DbAction::SeedReplica,
+                    object: format!("replica of {} ({})", part.primary, part.primary_address),
+                    revoke: Vec::new(),
+                });
+            }
         } else {
             database_changes(db, &facts, want_hash.as_deref(), schema, &mut changes);
         }
@@ -323,6 +371,11 @@ pub fn host_plan(
         changes,
         seen: seen(desired, observed, want_hash.as_deref()),
         note: None,
+        replication: desired
+            .database
+            .as_ref()
+            .and_then(|d| Some((d.replication.as_ref()?, observed.database.as_ref()?)))
+            .and_then(|(part, facts)| crate::replication::Status::of(part, facts)),
     }
 }
 

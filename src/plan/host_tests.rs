@@ -31,6 +31,8 @@ const ENV_CHANGES: &str = "/etc/foobar/app.env changes";
 mod certificate;
 #[path = "host_tests_firewall.rs"]
 mod firewall_tests;
+#[path = "host_tests_replication.rs"]
+mod replication_tests;
 #[path = "host_tests_seen.rs"]
 mod seen_tests;
 
@@ -120,6 +122,7 @@ fn host(roles: &[Role]) -> HostState {
                 schema: Some("schema.sql".into()),
                 bootstrap: Secret::new(""),
                 schema_sql: None,
+                replication: None,
             });
         }
     }
@@ -148,6 +151,7 @@ fn observed(h: &HostState, has: bool, unit: ServiceFacts) -> Observed {
         database_exists: has,
         users: d.clients.iter().filter(|_| has).map(user).collect(),
         schema_sha256: has.then(|| SCHEMA.into()),
+        ..DbFacts::default()
     };
     Observed {
         packages: h.packages.iter().map(|p| (p.clone(), has)).collect(),

@@ -28,6 +28,8 @@ pub const FORMAT_VERSION: u32 = 2;
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Database,
+    /// The database's replicas, once the primary is ready to be copied.
+    Replicas,
     Servers,
     LoadBalancer,
     /// The zone's records, once the load balancer they point at serves.
@@ -36,8 +38,9 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order it runs.
-    pub const ALL: [Phase; 4] = [
+    pub const ALL: [Phase; 5] = [
         Phase::Database,
+        Phase::Replicas,
         Phase::Servers,
         Phase::LoadBalancer,
         Phase::Dns,
@@ -46,6 +49,7 @@ impl Phase {
     pub fn describe(self) -> &'static str {
         match self {
             Phase::Database => "database",
+            Phase::Replicas => "database replicas",
             Phase::Servers => "app/web servers",
             Phase::LoadBalancer => "load balancer",
             Phase::Dns => "DNS records",
@@ -59,6 +63,13 @@ impl Phase {
             Phase::LoadBalancer
         } else if h.roles.iter().any(|r| matches!(r, Role::Web | Role::App)) {
             Phase::Servers
+        } else if h
+            .database
+            .as_ref()
+            .and_then(|d| d.replication.as_ref())
+            .is_some_and(|r| r.replica)
+        {
+            Phase::Replicas
         } else {
             Phase::Database
         }
@@ -206,6 +217,9 @@ pub enum DbAction {
     LoadSchema,
     /// The server is installed but not answering: ensure the database and users once it runs.
     Ensure,
+    /// A replica that follows no primary (or another one): seeded from a dump of the primary,
+    /// then replicating from it.
+    SeedReplica,
 }
 
 impl Change {
@@ -240,6 +254,9 @@ pub struct ResourcePlan {
     /// What the plan could not see and assumed instead, said beside its changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A database replica's replication, as the probe read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication: Option<crate::replication::Status>,
 }
 
 impl ResourcePlan {

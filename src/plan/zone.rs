@@ -58,6 +58,7 @@ pub fn zone_plan(zone: &Zone, facts: Option<&ZoneFacts>, server: &str) -> Resour
             rest: sha256_hex(rest.to_string().as_bytes()),
             ..Seen::default()
         },
+        replication: None,
         note: facts.is_none().then(|| {
             format!("{server} does not answer yet: its zone is created by this apply, empty, before these records are added")
         }),

@@ -120,6 +120,21 @@ pub fn host_firewall(t: &Topology, h: &Host) -> Option<HostFirewall> {
                 false,
             );
         }
+        // Replication: the other database hosts (a replica connects to its primary, and any
+        // of them may be promoted).
+        let peers: Vec<&Host> = t
+            .hosts_with(Role::Db)
+            .filter(|o| o.name.value != h.name.value)
+            .collect();
+        if !peers.is_empty() {
+            admit(
+                Proto::Tcp,
+                db.port.value,
+                Some(addresses(peers)),
+                "replication from the other database hosts".into(),
+                false,
+            );
+        }
     }
     if h.has(Role::Dns) && t.dns.is_some() {
         for proto in [Proto::Udp, Proto::Tcp] {
@@ -205,6 +220,36 @@ dns:
         );
         let web = all[2].1.as_ref().unwrap();
         assert!(web.rules[0].ssh && !web.rules[1].ssh);
+    }
+
+    #[test]
+    fn every_database_host_admits_the_app_hosts_and_the_other_database_hosts() {
+        let two_db = |t: &str| {
+            t.replace(
+                "  db-01: { address: 192.0.2.30, roles: [db] }\n",
+                "  db-01: { address: 192.0.2.30, roles: [db] }\n  db-02: { address: 192.0.2.31, roles: [db] }\n",
+            )
+        };
+        let text = two_db(
+            "domain: foobar.com
+hosts:
+  web-01: { address: 192.0.2.21, roles: [web, app] }
+  db-01: { address: 192.0.2.30, roles: [db] }
+database:
+  password: { env: X }
+  replication: { password: { env: Y } }
+",
+        );
+        let loaded = load_text(&text);
+        assert!(!loaded.has_errors(), "{:?}", loaded.problems);
+        let t = loaded.topology.as_ref().unwrap();
+        let all: Vec<(String, Option<HostFirewall>)> = t
+            .hosts
+            .iter()
+            .map(|h| (h.name.value.clone(), host_firewall(t, h)))
+            .collect();
+        assert_eq!(rules(&all, "db-01")[1], "tcp 3306 192.0.2.21, 192.0.2.31");
+        assert_eq!(rules(&all, "db-02")[1], "tcp 3306 192.0.2.21, 192.0.2.30");
     }
 
     #[test]

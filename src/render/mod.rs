@@ -27,6 +27,8 @@ pub struct Secrets {
     pub tsig: Option<Secret>,
     /// The load balancer's TLS private key (PEM).
     pub tls_key: Option<Secret>,
+    /// The replication user's password.
+    pub replication_password: Option<Secret>,
 }
 
 impl Secrets {
@@ -41,6 +43,12 @@ impl Secrets {
 
     fn tsig(&self) -> &str {
         self.tsig.as_ref().map_or(REDACTED, Secret::expose)
+    }
+
+    fn replication_password(&self) -> &str {
+        self.replication_password
+            .as_ref()
+            .map_or(REDACTED, Secret::expose)
     }
 
     fn tls_key(&self) -> &str {
@@ -147,7 +155,7 @@ pub fn render(
     let mut hosts = Vec::with_capacity(t.hosts.len());
     for h in &t.hosts {
         let firewall = firewall::host_firewall(t, h);
-        let ctx = view::for_host(&common, h, firewall.as_ref());
+        let ctx = view::for_host(t, &common, h, firewall.as_ref());
         let mut state = HostState {
             name: h.name.value.clone(),
             address: h.address.value.to_string(),
@@ -175,7 +183,7 @@ pub fn render(
         if h.has(Role::Db)
             && let Some(db) = &t.database
         {
-            r.db(t, db, schema.clone())?;
+            r.db(t, db, schema.clone(), secrets.replication_password())?;
         }
         if h.has(Role::App)
             && let Some(app) = &t.app
@@ -196,6 +204,7 @@ pub fn render(
         mark_secret_holders(&mut state, secrets.db_password());
         mark_secret_holders(&mut state, secrets.tsig());
         mark_secret_holders(&mut state, secrets.tls_key());
+        mark_secret_holders(&mut state, secrets.replication_password());
         hosts.push(state);
     }
     let https = t

@@ -266,6 +266,7 @@ impl HostRenderer<'_> {
         t: &Topology,
         db: &crate::topology::Database,
         schema_sql: Option<SchemaSql>,
+        replication_password: &str,
     ) -> Result<(), RenderError> {
         let (package, service, dir) = match db.engine.value {
             Engine::Mariadb => (
@@ -290,6 +291,25 @@ impl HostRenderer<'_> {
         })?;
         self.service(service);
         let bootstrap = render_one(self.tera, "mysql/bootstrap.sql.tera", self.ctx, self.host)?;
+        let replication = db
+            .replication
+            .as_ref()
+            .zip(t.db_primary())
+            .map(|(r, primary)| {
+                let host = t.host(self.host);
+                crate::replication::Part {
+                    user: r.user.value.clone(),
+                    peers: host.map(|h| view::db_peers(t, h)).unwrap_or_default(),
+                    primary: primary.name.value.clone(),
+                    primary_address: primary.address.value.to_string(),
+                    port: db.port.value,
+                    replica: primary.name.value != self.host,
+                    password: Secret::new(replication_password),
+                }
+            });
+        // Replicas get the tables through replication, not from the schema file.
+        let replica = replication.as_ref().is_some_and(|r| r.replica);
+        let schema_sql = if replica { None } else { schema_sql };
         self.state.database = Some(DatabaseState {
             engine: db.engine.value,
             name: db.name.value.clone(),
@@ -299,9 +319,14 @@ impl HostRenderer<'_> {
             privileges: view::DB_PRIVILEGES.to_vec(),
             password_from: crate::secret::describe(&db.password.value),
             bootstrap_template: "mysql/bootstrap.sql.tera".into(),
-            schema: db.schema.as_ref().map(|s| s.value.clone()),
+            schema: db
+                .schema
+                .as_ref()
+                .filter(|_| !replica)
+                .map(|s| s.value.clone()),
             bootstrap: Secret::new(bootstrap),
             schema_sql,
+            replication,
         });
         Ok(())
     }

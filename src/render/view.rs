@@ -78,6 +78,14 @@ pub fn db_clients(t: &Topology) -> Vec<String> {
     out
 }
 
+/// The addresses of the other `db` hosts: where the replication account connects from.
+pub fn db_peers(t: &Topology, h: &Host) -> Vec<String> {
+    t.hosts_with(Role::Db)
+        .filter(|o| o.name.value != h.name.value)
+        .map(|o| o.address.value.to_string())
+        .collect()
+}
+
 fn servers(t: &Topology, refs: &[ServerRef], port: u16) -> Value {
     resolve_servers(t, refs)
         .into_iter()
@@ -268,7 +276,8 @@ pub fn common(t: &Topology, secrets: &super::Secrets, chain: Option<&str>) -> Va
         })
     });
     let db = t.database.as_ref().map(|db| {
-        let host = t.hosts_with(Role::Db).next();
+        // The app servers and the replicas point at the primary.
+        let host = t.db_primary();
         let address = host.map_or_else(|| "127.0.0.1".into(), |h| h.address.value.to_string());
         json!({
             "engine": db.engine.value,
@@ -281,6 +290,10 @@ pub fn common(t: &Topology, secrets: &super::Secrets, chain: Option<&str>) -> Va
             "server_id": db.server_id,
             "clients": db_clients(t),
             "privileges": DB_PRIVILEGES,
+            "replication": db.replication.as_ref().map(|r| json!({
+                "user": r.user.value,
+                "password": secrets.replication_password(),
+            })),
         })
     });
     let dns = t.dns.as_ref().map(|d| {
@@ -341,13 +354,30 @@ pub fn common(t: &Topology, secrets: &super::Secrets, chain: Option<&str>) -> Va
     })
 }
 
-/// The context for one host: the common values plus `host`.
+/// The context for one host: the common values plus `host`, and on a `db` host what is its own
+/// (server id, bind address, whether it is the primary, where its replication peers are).
 pub fn for_host(
+    t: &Topology,
     common: &Value,
     h: &Host,
     firewall: Option<&crate::firewall::HostFirewall>,
 ) -> tera::Context {
     let mut v = common.clone();
+    if let (Some(db), true) = (t.database.as_ref(), h.has(Role::Db)) {
+        let own = h.address.value.to_string();
+        let d = &mut v["db"];
+        d["server_id"] = json!(t.db_server_id(&h.name.value).unwrap_or(db.server_id));
+        d["bind_address"] = json!(
+            db.bind_address
+                .as_ref()
+                .map_or(own, |b| b.value.to_string())
+        );
+        let primary = t.db_primary().is_none_or(|p| p.name.value == h.name.value);
+        d["role"] = json!(if primary { "primary" } else { "replica" });
+        if d["replication"].is_object() {
+            d["replication"]["peers"] = json!(db_peers(t, h));
+        }
+    }
     v["host"] = json!({
         "name": h.name.value,
         "address": h.address.value.to_string(),

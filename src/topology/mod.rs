@@ -6,6 +6,7 @@ mod failover;
 pub mod load;
 pub mod model;
 pub mod node;
+mod replication;
 pub mod schema;
 mod source;
 pub mod starter;

@@ -2,6 +2,7 @@
 //! point at keep the span of their text.
 
 use super::decode::Sp;
+pub use super::replication::Replication;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -434,6 +435,9 @@ pub struct Database {
     pub bind_address: Option<Sp<IpAddr>>,
     pub port: Sp<u16>,
     pub server_id: u32,
+    /// `database.primary`: the host the replicas follow (default: the first `db` host).
+    pub primary: Option<Sp<String>>,
+    pub replication: Option<Replication>,
     /// SQL file (relative to the topology) run once by the administrator to create the tables.
     pub schema: Option<Sp<String>>,
 }

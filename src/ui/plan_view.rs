@@ -52,6 +52,9 @@ fn db_action(a: DbAction) -> &'static str {
         DbAction::Ensure => {
             "ensure the database and users (the server is not answering: what it holds is unknown)"
         }
+        DbAction::SeedReplica => {
+            "seed from a consistent dump of the primary, then replicate from it (GTID)"
+        }
     }
 }
 
@@ -245,6 +248,16 @@ pub fn render(plan: &Plan, color: bool) -> String {
             }
         }
         out.push('\n');
+    }
+    for h in &plan.resources {
+        if let Some(r) = &h.replication {
+            out.push_str(&format!(
+                "Replication on {}: {} (primary {})\n",
+                h.name(),
+                r.summary(),
+                r.primary
+            ));
+        }
     }
     out.push_str(&summary_line(plan));
     out.push('\n');

@@ -122,8 +122,18 @@ pub fn database(
     lbs: &[&str],
 ) -> Vec<Check> {
     let mut out = Vec::new();
+    // The other database hosts hold the replication account: the server greets them too.
+    let peer = |h: &HostState| {
+        db.replication
+            .as_ref()
+            .is_some_and(|r| r.peers.contains(&h.address))
+    };
     let at = |h: &HostState, expect: Expect| {
         let title = match expect {
+            Expect::Greets if peer(h) => format!(
+                "the database accepts {} (a database host, for replication)",
+                h.name
+            ),
             Expect::Greets => format!("the database accepts {} (an app host)", h.name),
             Expect::RefusedByServer => {
                 format!("the database refuses {} (not an app host)", h.name)
@@ -152,7 +162,7 @@ pub fn database(
         };
         c
     };
-    let client = |h: &HostState| db.clients.contains(&h.address);
+    let client = |h: &HostState| db.clients.contains(&h.address) || peer(h);
     let Some(firewall) = &d.firewall else {
         for h in hosts {
             if client(h) {

@@ -61,7 +61,12 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
         }
         out.extend(access::host(h));
     }
-    let db_host = hosts.iter().find(|h| h.database.is_some());
+    // The primary's database: the one the app servers use.
+    let db_host = hosts.iter().find(|h| {
+        h.database
+            .as_ref()
+            .is_some_and(|d| d.replication.as_ref().is_none_or(|r| !r.replica))
+    });
     let mut db_id = None;
     if let Some(d) = db_host {
         let id = format!("database:{}", d.name);
@@ -79,6 +84,27 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
             needs_one_of: Vec::new(),
         });
         db_id = Some(id);
+    }
+    // Each replica follows the primary, both threads running.
+    for r in &hosts {
+        let Some(part) = r.database.as_ref().and_then(|d| d.replication.as_ref()) else {
+            continue;
+        };
+        if !part.replica {
+            continue;
+        }
+        out.push(Check {
+            id: format!("replication:{}", r.name),
+            hop: Hop::Database,
+            host: r.name.clone(),
+            title: format!(
+                "{} replicates from the primary {}: IO and SQL threads running",
+                r.name, part.primary
+            ),
+            probe: Probe::Replication,
+            needs: vec![ssh(&r.name), format!("services:{}", r.name)],
+            needs_one_of: Vec::new(),
+        });
     }
     // The site as a client reaches it: over HTTPS when the load balancer serves it.
     let lbs: Vec<(&HostState, u16, String, &str)> = hosts

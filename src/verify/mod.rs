@@ -85,6 +85,9 @@ pub enum Probe {
     Listening,
     /// `SELECT 1` over the database host's local socket.
     DatabaseAnswers,
+    /// A replica follows the primary with both threads running (the plan's probe, with the
+    /// primary's GTID position when the primary was probed too).
+    Replication,
     /// From the check's host: a TCP connection to `address:port` meets `expect`. When the
     /// server `speaks_first` (a database greets or refuses a client before it says anything),
     /// what it says tells the server's refusal from the firewall's.

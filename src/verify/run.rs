@@ -64,7 +64,11 @@ pub async fn run(
         .filter(|c| {
             matches!(
                 c.probe,
-                Probe::Services | Probe::Files | Probe::FirewallLoaded | Probe::Listening
+                Probe::Services
+                    | Probe::Files
+                    | Probe::FirewallLoaded
+                    | Probe::Listening
+                    | Probe::Replication
             )
         })
         .map(|c| c.host.as_str())
@@ -193,6 +197,30 @@ async fn one(
                     let (status, evidence) = super::listen::judge(&f.listening, firewall);
                     found(status, evidence)
                 }
+            }
+        }
+        Probe::Replication => {
+            let (desired, o) = facts()?;
+            let (Some(part), Some(db)) = (
+                desired
+                    .database
+                    .as_ref()
+                    .and_then(|d| d.replication.as_ref()),
+                o.database.as_ref(),
+            ) else {
+                return fail("the probe did not read the database");
+            };
+            let Some(mut status) = crate::replication::Status::of(part, db) else {
+                return fail("the database does not answer over the local socket");
+            };
+            status.primary_gtid_binlog_pos = observed
+                .get(&part.primary)
+                .and_then(|p| p.as_ref().ok())
+                .and_then(|p| p.database.as_ref()?.replication.as_ref())
+                .map(|r| r.gtid_binlog_pos.clone());
+            match status.problem(part) {
+                Some(why) => fail(format!("{why} ({})", status.summary())),
+                None => pass(status.summary()),
             }
         }
         Probe::DatabaseAnswers => {

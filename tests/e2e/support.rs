@@ -93,16 +93,19 @@ static FIRST_APPLY: OnceLock<(Output, f64)> = OnceLock::new();
 
 /// Takes the lab for one test. The first caller makes it fresh (bare hosts) and applies once.
 pub fn lab() -> (MutexGuard<'static, ()>, &'static (Output, f64)) {
+    lab_of(INVENTORY, INVENTORY)
+}
+
+/// `lab()` for the hosts of `hosts` (`lab up -i`), the first apply of `topology` (which may leave
+/// some of them bare). The first caller of a test binary decides both.
+pub fn lab_of(hosts: &str, topology: &str) -> (MutexGuard<'static, ()>, &'static (Output, f64)) {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let first = FIRST_APPLY.get_or_init(|| {
         cli().args(["lab", "down"]).assert().success();
-        cli()
-            .args(["lab", "up", "-i", INVENTORY])
-            .assert()
-            .success();
+        cli().args(["lab", "up", "-i", hosts]).assert().success();
         let start = std::time::Instant::now();
         let out = cli()
-            .args(["apply", "-i", INVENTORY, "--auto-approve"])
+            .args(["apply", "-i", topology, "--auto-approve"])
             .output()
             .unwrap();
         (out, start.elapsed().as_secs_f64())
@@ -163,8 +166,13 @@ pub fn has_row(stdout: &str, row: &str) -> bool {
 
 /// The lab inventory after `edit`, in a folder of its own (paths made absolute).
 pub fn variant(edit: impl Fn(&str) -> String) -> (tempfile::TempDir, String) {
+    variant_of(INVENTORY, edit)
+}
+
+/// `inventory` after `edit`, in a folder of its own (paths made absolute).
+pub fn variant_of(inventory: &str, edit: impl Fn(&str) -> String) -> (tempfile::TempDir, String) {
     let root = env!("CARGO_MANIFEST_DIR");
-    let text = std::fs::read_to_string(std::path::Path::new(root).join(INVENTORY))
+    let text = std::fs::read_to_string(std::path::Path::new(root).join(inventory))
         .unwrap()
         .replace("../examples/", &format!("{root}/examples/"));
     let edited = edit(&text);

@@ -4,6 +4,7 @@
 //! batches, stopping rules and Ctrl-C; `rolling.rs` drains, putting back, and the order shown.
 
 mod orchestration;
+mod replica;
 mod rolling;
 mod zone;
 
@@ -50,6 +51,10 @@ impl FakeHost {
         let stdout = match script.name() {
             "drain" => "was\tUP\n".to_string(),
             "ready" => "now\tUP\n".to_string(),
+            "replica-dump" => {
+                "-- SET GLOBAL gtid_slave_pos='0-1-5';\nCREATE TABLE t (id INT);\n".into()
+            }
+            "replica-seed" => "seeded; replicating from 10.0.0.30 at 0-1-5\n".into(),
             // Six parameters a file after the first two: report each content file swapped.
             "files" => script.parameters()[2..]
                 .chunks(6)
@@ -215,6 +220,7 @@ pub(super) fn file_change(h: &HostState) -> ResourcePlan {
         ],
         seen: Seen::default(),
         note: None,
+        replication: None,
     }
 }
 
@@ -291,6 +297,7 @@ impl Lab {
             db_password: None,
             tsig: None,
             tls_key: None,
+            replication_password: None,
             forks: 32,
             batch: 1,
             drain_timeout: std::time::Duration::from_secs(30),

@@ -8,8 +8,8 @@ use crate::topology::model::*;
 pub(super) fn database(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
     let Some(db) = &t.database else { return };
     let db_hosts: Vec<&Host> = t.hosts_with(Role::Db).collect();
-    match db_hosts.as_slice() {
-        [] => out.push(
+    if db_hosts.is_empty() {
+        out.push(
             Problem::error(
                 "topology::missing-role",
                 db.name.span,
@@ -17,18 +17,9 @@ pub(super) fn database(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
             )
             .label("no database host")
             .help("add `db` to the roles of the database host"),
-        ),
-        [_] => {}
-        [_, second, ..] => out.push(
-            Problem::error(
-                "topology::too-many-db",
-                second.name.span,
-                "more than one host has the db role",
-            )
-            .label("second database host")
-            .help("one primary database host is supported; replicas are not managed yet"),
-        ),
+        );
     }
+    replication(t, ctx, db, &db_hosts, out);
     for name in &db.allowed_hosts {
         if t.host(name).is_none() {
             out.push(unknown_host(
@@ -39,42 +30,135 @@ pub(super) fn database(t: &Topology, ctx: &Context, out: &mut Vec<Problem>) {
             ));
         }
     }
-    if let (Some(bind), [host]) = (&db.bind_address, db_hosts.as_slice()) {
+    if let Some(bind) = &db.bind_address {
         let b = bind.value;
-        if b.is_loopback()
-            && t.hosts_with(Role::App)
-                .any(|a| a.name.value != host.name.value)
-        {
-            out.push(
-                Problem::error(
-                    "topology::db-unreachable",
-                    bind.span,
-                    format!(
-                        "database binds to {b}, so the app servers on other hosts cannot reach it"
-                    ),
-                )
-                .label("loopback only")
-                .help(format!(
-                    "bind to the database host's address {} (the default)",
-                    host.address.value
-                )),
-            );
-        } else if !b.is_unspecified() && !b.is_loopback() && b != host.address.value {
-            out.push(
-                Problem::error(
-                    "topology::invalid-address",
-                    bind.span,
-                    format!(
-                        "bind_address {b} is not an address of the database host `{}` ({})",
-                        host.name.value, host.address.value
-                    ),
-                )
-                .label("not this host's address")
-                .help("leave bind_address out to use the host's address, or write 0.0.0.0"),
-            );
+        for host in &db_hosts {
+            let others_connect = db_hosts.len() > 1
+                || t.hosts_with(Role::App)
+                    .any(|a| a.name.value != host.name.value);
+            if b.is_loopback() && others_connect {
+                out.push(
+                    Problem::error(
+                        "topology::db-unreachable",
+                        bind.span,
+                        format!(
+                            "database binds to {b}, so the app servers and replicas on other hosts cannot reach it"
+                        ),
+                    )
+                    .label("loopback only")
+                    .help(format!(
+                        "bind to the database host's address {} (the default)",
+                        host.address.value
+                    )),
+                );
+                break;
+            } else if !b.is_unspecified() && !b.is_loopback() && b != host.address.value {
+                out.push(
+                    Problem::error(
+                        "topology::invalid-address",
+                        bind.span,
+                        format!(
+                            "bind_address {b} is not an address of the database host `{}` ({})",
+                            host.name.value, host.address.value
+                        ),
+                    )
+                    .label("not this host's address")
+                    .help("leave bind_address out to use each host's address, or write 0.0.0.0"),
+                );
+            }
         }
     }
     secret(ctx, &db.password, "the database password", out);
+}
+
+/// The primary names a `db` host; more than one `db` host needs `database.replication`, whose
+/// user is not the application's, and server ids that fit.
+fn replication(
+    t: &Topology,
+    ctx: &Context,
+    db: &Database,
+    db_hosts: &[&Host],
+    out: &mut Vec<Problem>,
+) {
+    if let Some(primary) = &db.primary {
+        match t.host(&primary.value) {
+            None => out.push(unknown_host(
+                t,
+                primary,
+                "topology::unknown-db-primary",
+                "database primary",
+            )),
+            Some(h) if !h.has(Role::Db) => out.push(
+                Problem::error(
+                    "topology::invalid-db-primary",
+                    primary.span,
+                    format!(
+                        "database.primary `{}` does not have the db role",
+                        primary.value
+                    ),
+                )
+                .label("not a database host")
+                .help(format!(
+                    "name one of the db hosts: {}",
+                    db_hosts
+                        .iter()
+                        .map(|h| h.name.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
+            Some(_) => {}
+        }
+    }
+    if let [_, second, ..] = db_hosts
+        && db.replication.is_none()
+    {
+        out.push(
+            Problem::error(
+                "topology::missing-replication",
+                second.name.span,
+                "more than one host has the db role, and database.replication is not set",
+            )
+            .label("a replica needs a replication account")
+            .help(
+                "add `replication: { password: { env: FOOBAR_REPLICATION_PASSWORD } }` to database",
+            ),
+        );
+    }
+    if db_hosts.len() > 1
+        && u64::from(db.server_id) + db_hosts.len() as u64 - 1 > u64::from(u32::MAX)
+    {
+        out.push(
+            Problem::error(
+                crate::topology::load::grammar::INVALID_VALUE,
+                db.name.span,
+                format!(
+                    "database.server_id {} leaves no room for the ids of {} db hosts",
+                    db.server_id,
+                    db_hosts.len()
+                ),
+            )
+            .label("server ids overflow")
+            .help("each further db host takes the next server id: choose a smaller server_id"),
+        );
+    }
+    if let Some(r) = &db.replication {
+        if r.user.value.eq_ignore_ascii_case(&db.user.value) {
+            out.push(
+                Problem::error(
+                    crate::topology::load::grammar::INVALID_VALUE,
+                    r.user.span,
+                    format!(
+                        "database.replication.user `{}` is the application's user",
+                        r.user.value
+                    ),
+                )
+                .label("same account")
+                .help("the replication account holds REPLICATION SLAVE only: give it its own name, e.g. `replication`"),
+            );
+        }
+        secret(ctx, &r.password, "the replication password", out);
+    }
 }
 
 /// Warns about a secret that is not where the topology says, or is written in it.

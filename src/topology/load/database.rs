@@ -2,7 +2,7 @@
 
 use super::app::default_app_name;
 use super::grammar::{INVALID_VALUE, LOCAL_PATH, reserved_schema, reserved_user, shown, sql_name};
-use super::keys::{DATABASE, PASSWORD};
+use super::keys::{DATABASE, PASSWORD, REPLICATION, REPLICATION_PASSWORD};
 use super::secret::secret;
 use crate::diagnostic::Problem;
 use crate::topology::decode::{Decoder, Sp};
@@ -62,7 +62,39 @@ pub(super) fn database(
             .get("server_id")
             .and_then(|n| d.u32(n, "database.server_id", 1, u32::MAX))
             .map_or(1, |s| s.value),
+        primary: f.get("primary").and_then(|n| d.name(n, "database.primary")),
+        replication: f.get("replication").and_then(|n| replication(n, d)),
     })
+}
+
+/// `database.replication`: the replication user (held to `database.user`'s rules) and its
+/// password source.
+fn replication(node: &Node, d: &mut Decoder) -> Option<Replication> {
+    let f = d.map(node, "database.replication", &REPLICATION.names())?;
+    let user = sql_ident(
+        f.get("user"),
+        "replication.user",
+        32,
+        "replication",
+        f.node.span,
+        d,
+    );
+    let password = match f.get("password") {
+        Some(n) => secret(n, &REPLICATION_PASSWORD, "FOOBAR_REPLICATION_PASSWORD", d)?,
+        None => {
+            d.push(
+                Problem::error(
+                    "topology::missing-key",
+                    f.node.span,
+                    "database.replication has no `password`",
+                )
+                .label("password source required")
+                .help("add `password: { env: FOOBAR_REPLICATION_PASSWORD }` (or `file: PATH`)"),
+            );
+            return None;
+        }
+    };
+    Some(Replication { user, password })
 }
 
 /// `database.name` (`key` "name") or `database.user`: a plain SQL name of at most `max`

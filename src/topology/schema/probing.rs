@@ -30,7 +30,10 @@ pub(super) const BASE: &str = r#"{
   },
   "web": {},
   "app": { "environment": { "MODE": "production" } },
-  "database": { "password": { "env": "FOOBAR_DB_PASSWORD" } },
+  "database": {
+    "password": { "env": "FOOBAR_DB_PASSWORD" },
+    "replication": { "password": { "env": "FOOBAR_REPLICATION_PASSWORD" } }
+  },
   "dns": {
     "server": "192.0.2.53",
     "key": { "name": "foobar-infra", "secret": { "env": "FOOBAR_TSIG_SECRET" } },

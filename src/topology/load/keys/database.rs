@@ -78,7 +78,25 @@ pub const DATABASE: Section = Section {
             },
             default: Absent::Value("1"),
             ty: "1..4294967295",
-            meaning: "`server-id`.",
+            meaning: "`server-id` of the first `db` host; each further `db` host (file order) \
+                      has the next one.",
+        },
+        Key {
+            name: "primary",
+            shape: Shape::Text(TextSchema::TEXT),
+            default: Absent::Derived("the first host with the `db` role, in file order"),
+            ty: "host name (a host with the `db` role)",
+            meaning: "The primary database host; every other `db` host is a GTID replica of it \
+                      (read-only, seeded from a dump of the primary by `apply`). After \
+                      `foobar-infra promote HOST`, set it to HOST.",
+        },
+        Key {
+            name: "replication",
+            shape: Shape::Map(&REPLICATION),
+            default: Absent::Derived("required when more than one host has the `db` role"),
+            ty: "mapping: `user`, `password`",
+            meaning: "The account replicas connect to the primary with (REPLICATION SLAVE only, \
+                      from the other `db` hosts' addresses).",
         },
         Key {
             name: "schema",
@@ -89,6 +107,37 @@ pub const DATABASE: Section = Section {
                       exist.",
         },
     ],
+};
+
+pub const REPLICATION: Section = Section {
+    name: "database.replication",
+    table: false,
+    rules: &[],
+    keys: &[
+        Key {
+            name: "user",
+            shape: Shape::Text(SQL_USER),
+            default: Absent::Value(r#""replication""#),
+            ty: "SQL identifier (letters, digits, `_`, 1 to 32), not `root` or `mysql` in any \
+                 letter case",
+            meaning: "Replication user.",
+        },
+        Key {
+            name: "password",
+            shape: Shape::Map(&REPLICATION_PASSWORD),
+            default: Absent::Required,
+            ty: "mapping: `{ env: VAR }`, `{ file: PATH }` or `{ value: TEXT, insecure: true }`",
+            meaning: "Where the replication user's password comes from; exactly one source. \
+                      Never in output, plans, argv or logs.",
+        },
+    ],
+};
+
+pub const REPLICATION_PASSWORD: Section = Section {
+    name: "database.replication.password",
+    table: false,
+    rules: SECRET_RULES,
+    keys: SECRET_KEYS,
 };
 
 pub const PASSWORD: Section = Section {

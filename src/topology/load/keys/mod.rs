@@ -18,7 +18,7 @@ mod load_balancer;
 mod web;
 
 pub use app::APP;
-pub use database::{DATABASE, PASSWORD};
+pub use database::{DATABASE, PASSWORD, REPLICATION, REPLICATION_PASSWORD};
 pub use dns::{DNS, KEY, RECORD, TSIG_SECRET};
 pub use firewall::FIREWALL;
 pub use hosts::{HOST, HOST_SSH, SSH};

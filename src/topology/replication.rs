@@ -1,0 +1,95 @@
+//! The database hosts as a primary and its GTID replicas: which host is which, and the server
+//! id each one has.
+
+use super::decode::Sp;
+use super::model::{Host, Role, SecretSource, Topology};
+
+/// `database.replication`: the account replicas connect to the primary with.
+#[derive(Clone, Debug)]
+pub struct Replication {
+    pub user: Sp<String>,
+    pub password: Sp<SecretSource>,
+}
+
+impl Topology {
+    /// The primary database host: `database.primary`, or the first `db` host in file order.
+    pub fn db_primary(&self) -> Option<&Host> {
+        let named = self.database.as_ref()?.primary.as_ref();
+        match named {
+            Some(name) => self
+                .hosts_with(Role::Db)
+                .find(|h| h.name.value == name.value),
+            None => self.hosts_with(Role::Db).next(),
+        }
+    }
+
+    /// Every `db` host but the primary, in file order.
+    pub fn db_replicas(&self) -> Vec<&Host> {
+        let primary = self.db_primary().map(|h| h.name.value.as_str());
+        self.hosts_with(Role::Db)
+            .filter(|h| Some(h.name.value.as_str()) != primary)
+            .collect()
+    }
+
+    /// A `db` host's `server-id`: `database.server_id` plus its index among the `db` hosts in
+    /// file order, so that it does not change when another host is promoted.
+    pub fn db_server_id(&self, host: &str) -> Option<u32> {
+        let base = self.database.as_ref()?.server_id;
+        let index = self
+            .hosts_with(Role::Db)
+            .position(|h| h.name.value == host)?;
+        base.checked_add(u32::try_from(index).ok()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::topology::load_text;
+
+    const TWO: &str = r#"
+domain: example.com
+hosts:
+  web-01: { address: 192.0.2.21, roles: [web, app] }
+  db-01: { address: 192.0.2.30, roles: [db] }
+  db-02: { address: 192.0.2.31, roles: [db] }
+app: { kind: gunicorn }
+database:
+  password: { env: FOOBAR_DB_PASSWORD }
+  server_id: 7
+  replication:
+    password: { env: FOOBAR_REPLICATION_PASSWORD }
+"#;
+
+    #[test]
+    fn the_first_db_host_is_the_primary_unless_one_is_named() {
+        let loaded = load_text(TWO);
+        assert!(
+            !loaded.problems.iter().any(|p| p.is_error()),
+            "{:?}",
+            loaded.problems
+        );
+        let t = loaded.topology.unwrap();
+        assert_eq!(t.db_primary().unwrap().name.value, "db-01");
+        assert_eq!(t.db_replicas()[0].name.value, "db-02");
+        assert_eq!(
+            t.database
+                .as_ref()
+                .unwrap()
+                .replication
+                .as_ref()
+                .unwrap()
+                .user
+                .value,
+            "replication"
+        );
+        let t = load_text(&TWO.replace("server_id: 7", "server_id: 7\n  primary: db-02"))
+            .topology
+            .unwrap();
+        assert_eq!(t.db_primary().unwrap().name.value, "db-02");
+        assert_eq!(t.db_replicas()[0].name.value, "db-01");
+        // Server ids follow the file order, whoever is the primary.
+        assert_eq!(t.db_server_id("db-01"), Some(7));
+        assert_eq!(t.db_server_id("db-02"), Some(8));
+        assert_eq!(t.db_server_id("web-01"), None);
+    }
+}
