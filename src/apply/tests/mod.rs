@@ -51,7 +51,9 @@ impl FakeHost {
         let stdout = match script.name() {
             "drain" => "was\tUP\n".to_string(),
             "ready" => "now\tUP\n".to_string(),
-            "replica-dump" => "-- SET GLOBAL gtid_slave_pos='0-1-5';\nCREATE TABLE t (id INT);\n".into(),
+            "replica-dump" => {
+                "-- SET GLOBAL gtid_slave_pos='0-1-5';\nCREATE TABLE t (id INT);\n".into()
+            }
             "replica-seed" => "seeded; replicating from 10.0.0.30 at 0-1-5\n".into(),
             // Six parameters a file after the first two: report each content file swapped.
             "files" => script.parameters()[2..]

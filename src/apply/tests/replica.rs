@@ -71,10 +71,15 @@ fn a_new_replica_is_seeded_after_the_primary_from_its_dump() {
     let calls = lab.calls();
     let at = |c: &str| calls.iter().position(|x| x == c).unwrap();
     assert!(at("db-01:disarm") < at("db-01:replica-dump"), "{calls:?}");
-    assert!(at("db-01:replica-dump") < at("db-02:replica-seed"), "{calls:?}");
+    assert!(
+        at("db-01:replica-dump") < at("db-02:replica-seed"),
+        "{calls:?}"
+    );
     let db2 = reports.iter().find(|r| r.host == "db-02").unwrap();
     assert!(
-        db2.done.iter().any(|d| d.contains("from db-01 at GTID 0-1-5")),
+        db2.done
+            .iter()
+            .any(|d| d.contains("from db-01 at GTID 0-1-5")),
         "{:?}",
         db2.done
     );
@@ -88,7 +93,10 @@ fn a_failed_dump_leaves_the_replica_not_seeded_and_says_why() {
     match &db2.outcome {
         Outcome::Failed { step, error, .. } => {
             assert_eq!(step, "replica seed");
-            assert!(error.contains("dumping foobar on the primary db-01 failed"), "{error}");
+            assert!(
+                error.contains("dumping foobar on the primary db-01 failed"),
+                "{error}"
+            );
         }
         other => panic!("{other:?}"),
     }
