@@ -214,7 +214,25 @@ pub struct DatabaseState {
     pub schema_sql: Option<SchemaSql>,
     /// With replication: this host's part in it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub replication: Option<crate::replication::Part>,
+    pub replication: Option<ReplicationPart>,
+}
+
+/// A `db` host's part in replication, as rendered.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplicationPart {
+    /// The replication account.
+    pub user: String,
+    /// Where it may connect from: the other `db` hosts' addresses.
+    pub peers: Vec<String>,
+    /// The primary this host follows (its own name when it is the primary).
+    pub primary: String,
+    pub primary_address: String,
+    pub port: u16,
+    /// This host is a replica.
+    pub replica: bool,
+    /// The replication password: for the replica's `CHANGE MASTER TO` and the account's check.
+    #[serde(skip)]
+    pub password: Secret,
 }
 
 #[derive(Clone, Debug)]

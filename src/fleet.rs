@@ -417,6 +417,37 @@ fn primary_agrees(hosts: &[&HostState], live: &[Result<Live, RemoteError>]) -> R
     }
 }
 
+/// Each replica's status gets its primary's binary log position, when the primary was observed.
+fn primary_positions(
+    hosts: &[&HostState],
+    live: &[Result<Live, RemoteError>],
+    resources: &mut [ResourcePlan],
+) {
+    let position = |name: &str| {
+        let (_, l) = hosts.iter().zip(live).find(|(h, _)| h.name == name)?;
+        let r = l
+            .as_ref()
+            .ok()?
+            .observed
+            .database
+            .as_ref()?
+            .replication
+            .as_ref()?;
+        Some(r.gtid_binlog_pos.clone())
+    };
+    for r in resources.iter_mut() {
+        let primary = r
+            .owner
+            .host()
+            .and_then(|h| hosts.iter().find(|d| d.name == h))
+            .and_then(|d| d.database.as_ref()?.replication.as_ref())
+            .map(|p| p.primary.clone());
+        if let (Some(status), Some(primary)) = (r.replication.as_mut(), primary) {
+            status.primary_gtid_binlog_pos = position(&primary);
+        }
+    }
+}
+
 /// The plan for the hosts that answered (those that did not come back as errors), and the
 /// zone's when `zone` was read; an error when the zone's server refused or cannot be read.
 pub fn make_plan(
@@ -442,6 +473,7 @@ pub fn make_plan(
     lockout(hosts, live, &resources)?;
     primary_agrees(hosts, live)?;
     let mut resources = resources;
+    primary_positions(hosts, live, &mut resources);
     if let Some(zone) = zone
         && let Some(r) = zone_resource(p, &resources, zone)?
     {

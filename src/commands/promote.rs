@@ -66,7 +66,7 @@ pub fn run(args: &PromoteArgs) -> Result<ExitStatus, Error> {
     };
     let rt = crate::commands::runtime()?;
     let selected = q.select(&[])?;
-    let conns = rt.block_on(fleet::connect(&q, &selected, args.forks));
+    let conns = rt.block_on(connect(&q, &selected, &old, args.forks));
     let lock = Lock::new(format!(
         "promote of {} in {}",
         args.host,
@@ -91,6 +91,44 @@ pub fn run(args: &PromoteArgs) -> Result<ExitStatus, Error> {
         fleet::close(live).await;
     });
     result
+}
+
+/// Connects to every host; the old primary, likely down, gets one attempt (retries would only
+/// add to the time the site cannot write).
+async fn connect(
+    q: &fleet::Prepared,
+    selected: &[&HostState],
+    old: &str,
+    forks: usize,
+) -> Vec<Result<Arc<crate::transport::Connection>, RemoteError>> {
+    let targets = q.targets(selected);
+    let (old_target, others): (Vec<_>, Vec<_>) = targets.into_iter().partition(|t| t.host == old);
+    let once = async {
+        match old_target.first() {
+            Some(t) => Some(crate::transport::connect_once(t).await.map(Arc::new)),
+            None => None,
+        }
+    };
+    let (rest, old_conn) = tokio::join!(crate::transport::connect_all(&others, forks), once);
+    let mut rest = others.iter().map(|t| t.host.clone()).zip(rest);
+    let mut old_conn = old_conn;
+    selected
+        .iter()
+        .map(|h| {
+            if h.name == old
+                && let Some(c) = old_conn.take()
+            {
+                return c;
+            }
+            match rest.next() {
+                Some((name, c)) if name == h.name => c,
+                _ => Err(RemoteError::Remote {
+                    host: h.name.clone(),
+                    detail: "not connected".into(),
+                }),
+            }
+        })
+        .collect()
 }
 
 /// What promote found and would do.

@@ -64,10 +64,13 @@ fn a_replica_following_its_primary_has_nothing_to_do_and_reports_its_state() {
 fn a_replica_of_nothing_or_another_host_is_seeded_and_its_account_kept() {
     let h = replica();
     let seed = db_change(DbAction::SeedReplica, "replica of db-01 (10.0.0.30)", &[]);
-    assert_eq!(changes(&h, &following(&h, None)), [seed.clone()]);
+    assert_eq!(
+        changes(&h, &following(&h, None)),
+        std::slice::from_ref(&seed)
+    );
     assert_eq!(
         changes(&h, &following(&h, Some("10.0.0.99"))),
-        [seed.clone()]
+        std::slice::from_ref(&seed)
     );
     // Its account for a peer: created when missing, its password set when it differs.
     let mut o = following(&h, Some("10.0.0.30"));

@@ -13,23 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const PROMOTED_MARK: &str = "promoted";
 pub const FENCED_MARK: &str = "fenced";
 
-/// A `db` host's part in replication, as rendered.
-#[derive(Clone, Debug, Serialize)]
-pub struct Part {
-    /// The replication account.
-    pub user: String,
-    /// Where it may connect from: the other `db` hosts' addresses.
-    pub peers: Vec<String>,
-    /// The primary this host follows (its own name when it is the primary).
-    pub primary: String,
-    pub primary_address: String,
-    pub port: u16,
-    /// This host is a replica.
-    pub replica: bool,
-    /// The replication password: for the replica's `CHANGE MASTER TO` and the account's check.
-    #[serde(skip)]
-    pub password: Secret,
-}
+pub use crate::desired::ReplicationPart as Part;
 
 impl Part {
     /// `CHANGE MASTER TO` this host's primary, over GTID, with the password: stdin only.

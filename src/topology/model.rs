@@ -2,7 +2,6 @@
 //! point at keep the span of their text.
 
 use super::decode::Sp;
-pub use super::replication::Replication;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -440,6 +439,13 @@ pub struct Database {
     pub replication: Option<Replication>,
     /// SQL file (relative to the topology) run once by the administrator to create the tables.
     pub schema: Option<Sp<String>>,
+}
+
+/// `database.replication`: the account replicas connect to the primary with.
+#[derive(Clone, Debug)]
+pub struct Replication {
+    pub user: Sp<String>,
+    pub password: Sp<SecretSource>,
 }
 
 #[derive(Clone, Debug)]

@@ -1,15 +1,7 @@
 //! The database hosts as a primary and its GTID replicas: which host is which, and the server
 //! id each one has.
 
-use super::decode::Sp;
-use super::model::{Host, Role, SecretSource, Topology};
-
-/// `database.replication`: the account replicas connect to the primary with.
-#[derive(Clone, Debug)]
-pub struct Replication {
-    pub user: Sp<String>,
-    pub password: Sp<SecretSource>,
-}
+use super::model::{Host, Role, Topology};
 
 impl Topology {
     /// The primary database host: `database.primary`, or the first `db` host in file order.

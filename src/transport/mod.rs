@@ -86,6 +86,12 @@ pub async fn connect(target: &Target) -> Result<Connection, RemoteError> {
     connect_with(target, &BACKOFF_MS).await
 }
 
+/// Connects to `target` once, without retrying: for a host that may well be down and whose
+/// answer is waited for (the old primary `promote` fences).
+pub async fn connect_once(target: &Target) -> Result<Connection, RemoteError> {
+    connect_with(target, &[]).await
+}
+
 /// Connects to `target`, retrying transient failures after each of `backoff_ms`.
 async fn connect_with(target: &Target, backoff_ms: &[u64]) -> Result<Connection, RemoteError> {
     let control_dir = std::env::temp_dir();

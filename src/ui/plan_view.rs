@@ -252,7 +252,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
     for h in &plan.resources {
         if let Some(r) = &h.replication {
             out.push_str(&format!(
-                "Replication on {}: {} (primary {})\n",
+                "Replication on {}: {}; the primary is {}\n",
                 h.name(),
                 r.summary(),
                 r.primary

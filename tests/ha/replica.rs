@@ -89,6 +89,31 @@ fn longest_outage(log: &[(f64, bool)]) -> (f64, usize) {
     worst
 }
 
+/// `verify --format json`: whether it passed, the checks that did not, and the evidence of
+/// `replication:db-02`.
+fn verify() -> (bool, Vec<String>, String) {
+    let out = cli()
+        .args(["verify", "-i", HA, "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    let checks = v["checks"].as_array().unwrap();
+    let failed = checks
+        .iter()
+        .filter(|c| c["status"] != "pass")
+        .map(|c| format!("{} {}: {}", c["id"], c["status"], c["evidence"]))
+        .collect();
+    let evidence = checks
+        .iter()
+        .find(|c| c["id"] == "replication:db-02")
+        .and_then(|c| c["evidence"].as_str())
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .to_string();
+    (out.status.success(), failed, evidence)
+}
+
 #[test]
 fn a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_stops() {
     // The site first runs without the replica (its host up, bare), and takes writes.
@@ -157,34 +182,25 @@ fn a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_stops(
         .lines()
         .find(|l| l.starts_with("Replication on db-02: from 10.89.7.30, IO yes, SQL yes, lag "))
         .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("(primary 0-1-"), "{line}");
     println!("plan: {line}");
-    let out = cli()
-        .args(["verify", "-i", HA, "--format", "json"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    let v: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
-    let failed: Vec<String> = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["status"] != "pass")
-        .map(|c| format!("{} {}: {}", c["id"], c["status"], c["evidence"]))
-        .collect();
-    assert!(failed.is_empty() && out.status.success(), "{failed:#?}");
-    let check = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "replication:db-02")
-        .unwrap_or_else(|| panic!("{stdout}"));
-    let evidence = check["evidence"].as_str().unwrap();
+    let (ok, failed, evidence) = verify();
+    assert!(failed.is_empty() && ok, "{failed:#?}");
     assert!(
         evidence.contains("lag 0 s") && evidence.contains("(primary 0-1-"),
         "{evidence}"
     );
     println!("verify: replication:db-02 passed: {evidence}");
+    // A stopped SQL thread fails that check, and only it.
+    ssh(DB2, "sudo mysql -e 'STOP SLAVE SQL_THREAD'");
+    let (ok, failed, evidence) = verify();
+    ssh(DB2, "sudo mysql -e 'START SLAVE SQL_THREAD'");
+    assert!(
+        !ok && failed.len() == 1 && failed[0].starts_with("\"replication:db-02\""),
+        "{failed:#?}"
+    );
+    assert!(evidence.contains("SQL thread no"), "{evidence}");
+    println!("verify with db-02's SQL thread stopped: {evidence}");
 
     // The primary stops under writes; promote makes the replica the primary.
     let stop = Arc::new(AtomicBool::new(false));
