@@ -80,6 +80,17 @@ pub struct Observed {
     /// topology turned it off; this tool does not remove it).
     #[serde(skip)]
     pub stray_firewall: bool,
+    /// On a load balancer of a VIP: whether it holds the VIP now, and keepalived's last VRRP
+    /// state (`MASTER`, `BACKUP`, `FAULT`) as its journal says.
+    #[serde(skip)]
+    pub vip: Option<VipFacts>,
+}
+
+/// The floating address as one load balancer sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VipFacts {
+    pub held: bool,
+    pub state: Option<String>,
 }
 
 /// The firewall's table as the kernel has it, and the sockets listening beside it.
@@ -108,6 +119,7 @@ pub fn probe_script(desired: &HostState) -> Script {
         .arg(db.map_or("", |d| d.user.as_str()))
         .arg(crate::firewall::TABLE)
         .arg(if desired.firewall.is_some() { "1" } else { "" })
+        .arg(desired.vip.as_deref().unwrap_or(""))
 }
 
 /// Privileges granted on `db`.* in a `SHOW GRANTS` line, upper-case and sorted.
@@ -251,6 +263,10 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
                     f.listening.push(socket.to_string());
                 }
             }
+            ["vip", held] => o.vip.get_or_insert_with(VipFacts::default).held = *held == "held",
+            ["vrrp", state] => {
+                o.vip.get_or_insert_with(VipFacts::default).state = Some(state.to_string())
+            }
             ["nolisten", why] => {
                 if let Some(f) = firewall.as_mut() {
                     f.no_listening = Some(why.to_string());
@@ -382,6 +398,7 @@ mod tests {
                 rules: Vec::new(),
                 vrrp_from: Vec::new(),
             }),
+            vip: None,
         }
     }
 
@@ -407,8 +424,26 @@ mod tests {
         // A probe that said nothing of it: not loaded.
         assert!(!parse(&host(true), "").firewall.unwrap().loaded);
         let params = |h| probe_script(&h).parameters().to_vec();
-        assert_eq!(params(host(true))[7..], [crate::firewall::TABLE, "1"]);
-        assert_eq!(params(host(false))[7..], [crate::firewall::TABLE, ""]);
+        assert_eq!(params(host(true))[7..], [crate::firewall::TABLE, "1", ""]);
+        assert_eq!(params(host(false))[7..], [crate::firewall::TABLE, "", ""]);
+    }
+
+    #[test]
+    fn the_vip_facts_are_read_from_a_load_balancer_of_a_vip() {
+        let mut lb = host(false);
+        lb.vip = Some("10.89.7.100".into());
+        assert_eq!(probe_script(&lb).parameters()[9], "10.89.7.100");
+        let o = parse(&lb, "vip\theld\nvrrp\tMASTER\n");
+        assert_eq!(
+            o.vip,
+            Some(VipFacts {
+                held: true,
+                state: Some("MASTER".into())
+            })
+        );
+        let o = parse(&lb, "vip\tnot-held\n");
+        assert_eq!(o.vip.map(|v| (v.held, v.state)), Some((false, None)));
+        assert_eq!(parse(&host(false), "").vip, None);
     }
 
     #[test]

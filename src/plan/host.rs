@@ -323,6 +323,7 @@ pub fn host_plan(
         changes,
         seen: seen(desired, observed, want_hash.as_deref()),
         note: None,
+        holds_vip: observed.vip.as_ref().is_some_and(|v| v.held),
     }
 }
 

@@ -240,6 +240,10 @@ pub struct ResourcePlan {
     /// What the plan could not see and assumed instead, said beside its changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A load balancer holding the VIP when planned: it changes last, after the others and a
+    /// check of the site through the VIP.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub holds_vip: bool,
 }
 
 impl ResourcePlan {

@@ -4,6 +4,7 @@
 //! batches, stopping rules and Ctrl-C; `rolling.rs` drains, putting back, and the order shown.
 
 mod orchestration;
+mod pair;
 mod rolling;
 mod zone;
 
@@ -185,6 +186,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
             Vec::new()
         },
         firewall: None,
+        vip: None,
     }
 }
 
@@ -215,6 +217,7 @@ pub(super) fn file_change(h: &HostState) -> ResourcePlan {
         ],
         seen: Seen::default(),
         note: None,
+        holds_vip: false,
     }
 }
 
