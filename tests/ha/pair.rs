@@ -249,3 +249,48 @@ fn a_change_of_the_load_balancers_rolls_across_the_pair_without_a_failed_request
         assert_eq!(holders(), holder, "the VIP stayed on {}", holder[0]);
     }
 }
+
+#[test]
+fn a_hung_haproxy_hands_the_vip_to_the_backup() {
+    let _lab = lab();
+    let before = holders();
+    assert_eq!(before.len(), 1, "one holder: {before:?}");
+    let holder = before[0];
+    let other = LBS.iter().map(|(n, _)| *n).find(|n| *n != holder).unwrap();
+    let load_started = Instant::now();
+    let load = load::start_at(VIP, CLIENTS, "/", MAX_REQUESTS, MAX_TIME);
+    std::thread::sleep(Duration::from_secs(2));
+    // HAProxy frozen (systemd would restart a killed one at once): it accepts nothing more, and
+    // keepalived's check of it fails.
+    let hung_at = load_started.elapsed().as_millis();
+    let hung = Instant::now();
+    let out = crate::lab_ssh::ssh_output(
+        address_of(holder),
+        "sudo systemctl kill -s STOP haproxy.service",
+    );
+    assert!(out.status.success(), "{out:?}");
+    let moved = wait_until_held(other, hung, Duration::from_secs(15));
+    std::thread::sleep(Duration::from_secs(4));
+    let out = crate::lab_ssh::ssh_output(
+        address_of(holder),
+        "sudo systemctl kill -s CONT haproxy.service",
+    );
+    assert!(out.status.success(), "{out:?}");
+    let tally = load.stop();
+    let moved = moved.unwrap_or_else(|| panic!("{other} never took the VIP"));
+    report(&format!("{holder}'s HAProxy hung"), moved, &tally, hung_at);
+    // Two failed checks a second apart, then the move.
+    assert!(moved <= 3.5, "the VIP took {moved:.2}s to move");
+    only_during_the_move(&tally, hung_at, moved);
+    // HAProxy answers again: the old holder is a backup again, the VIP stays.
+    let samples = sample_holders(6);
+    assert!(
+        samples.iter().all(|s| s == &[other]),
+        "{other} keeps the VIP alone: {samples:?}"
+    );
+    let out = cli()
+        .args(["verify", "-i", INVENTORY, "--wait", "30s"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "verify: {}", text(&out).0);
+}
