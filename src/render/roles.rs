@@ -400,7 +400,7 @@ mod tests {
             "nopreempt",
             "unicast_src_ip 10.89.7.11",
             "10.89.7.100/32 dev eth0",
-            "--max-time 1 http://127.0.0.1:80/",
+            "--max-time 0.5 http://127.0.0.1:80/",
         ] {
             assert!(lb2.contains(line), "{line}: {lb2}");
         }
