@@ -47,6 +47,9 @@ pub struct HostState {
     /// What the host's firewall admits, when the topology has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub firewall: Option<crate::firewall::HostFirewall>,
+    /// On a load balancer that shares a floating address: that address (keepalived moves it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vip: Option<String>,
 }
 
 /// A check run on the host itself after a change.

@@ -227,6 +227,7 @@ mod take_tests {
             health: Vec::new(),
             memberships: Vec::new(),
             firewall: None,
+            vip: None,
         };
         tokio::runtime::Builder::new_current_thread()
             .build()

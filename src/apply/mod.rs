@@ -19,6 +19,7 @@ mod rollback;
 pub mod scripts;
 #[cfg(test)]
 mod tests;
+mod vip;
 mod zone;
 
 pub use orchestrate::{Step, apply, batches, rollout};

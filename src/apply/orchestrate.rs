@@ -32,26 +32,43 @@ fn serving(r: &ResourcePlan) -> bool {
 /// several, the first goes alone first (the canary): a change that passes its checker but breaks
 /// the service then costs one server, not the site. Hosts that do not serve yet (nothing to
 /// drain, no traffic to lose), and those without changes, go with the batch after the canary.
+/// A load balancer holding the VIP goes alone, last: the others (its backups) change first.
 pub fn batches<'p>(in_phase: &[&'p ResourcePlan], batch: usize) -> Vec<Vec<&'p ResourcePlan>> {
     let batch = batch.max(1);
+    let changing = |r: &&ResourcePlan| !r.changes.is_empty() && serving(r);
+    let holders: Vec<&ResourcePlan> = in_phase
+        .iter()
+        .copied()
+        .filter(|r| changing(r) && r.holds_vip)
+        .collect();
     let rolling: Vec<&ResourcePlan> = in_phase
         .iter()
         .copied()
-        .filter(|r| !r.changes.is_empty() && serving(r))
+        .filter(|r| changing(r) && !r.holds_vip)
         .collect();
     let others: Vec<&ResourcePlan> = in_phase
         .iter()
         .copied()
-        .filter(|r| !rolling.iter().any(|x| x.owner == r.owner))
+        .filter(|r| !rolling.iter().chain(&holders).any(|x| x.owner == r.owner))
         .collect();
+    let last: Vec<Vec<&ResourcePlan>> = holders.iter().map(|h| vec![*h]).collect();
     if rolling.len() <= 1 {
-        return vec![in_phase.to_vec()];
+        let first: Vec<&ResourcePlan> = in_phase
+            .iter()
+            .copied()
+            .filter(|r| !holders.iter().any(|h| h.owner == r.owner))
+            .collect();
+        return std::iter::once(first)
+            .filter(|b| !b.is_empty())
+            .chain(last)
+            .collect();
     }
     let mut out = vec![vec![rolling[0]]];
     for chunk in rolling[1..].chunks(batch) {
         out.push(chunk.to_vec());
     }
     out[1].extend(others);
+    out.extend(last);
     // Keep each batch in plan order.
     for b in &mut out {
         b.sort_by_key(|r| in_phase.iter().position(|x| x.owner == r.owner));
@@ -67,6 +84,9 @@ pub struct Step {
     pub hosts: Vec<String>,
     /// `(host, load balancer)` pairs: the host is drained there first.
     pub drained: Vec<(String, String)>,
+    /// The VIP this batch's load balancer holds: the site is checked through it first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vip_checked: Option<String>,
 }
 
 /// The order `apply` would take: batches of hosts with changes, phase by phase.
@@ -94,10 +114,14 @@ pub fn rollout(
                         .map(|m| (h.name.clone(), m.lb_host.clone()))
                 })
                 .collect();
+            let vip_checked = super::vip::holder_in(&changing)
+                .and_then(|r| desired.host(r.owner.host()?))
+                .and_then(|h| h.vip.clone());
             out.push(Step {
                 phase,
                 hosts: changing.iter().map(|r| r.name().to_string()).collect(),
                 drained,
+                vip_checked,
             });
         }
     }
@@ -163,7 +187,23 @@ pub async fn apply(run: &Run<'_>, plans: &[ResourcePlan]) -> Vec<HostReport> {
         let mut results: Vec<HostReport> = Vec::new();
         // Why the later batches of this phase are left alone, once one failed.
         let mut stop: Option<String> = None;
+        // The hosts changed so far in this phase: a check through the VIP runs from one.
+        let mut changed: Vec<String> = Vec::new();
         for batch in batches(&in_phase, run.batch) {
+            if stop.is_none()
+                && let Some(holder) = super::vip::holder_in(&batch)
+                && let Some(state) = holder.owner.host().and_then(|h| run.desired.host(h))
+                && let Some(from) = changed.first()
+            {
+                let message = format!("checking the site through the VIP before {}", holder.name());
+                (run.on_event)(Event::Step {
+                    host: from,
+                    message: &message,
+                });
+                if let Err(why) = super::vip::site_answers(run, from, state).await {
+                    stop = Some(format!("{why}; {} kept the VIP unchanged", holder.name()));
+                }
+            }
             if let Some(reason) = &stop {
                 for r in batch {
                     results.push(if r.changes.is_empty() {
@@ -184,6 +224,12 @@ pub async fn apply(run: &Run<'_>, plans: &[ResourcePlan]) -> Vec<HostReport> {
                 continue;
             }
             let outcomes = join_all(batch.iter().map(|r| one(run, r, &gate))).await;
+            changed.extend(
+                outcomes
+                    .iter()
+                    .filter(|o| o.outcome == Outcome::Changed)
+                    .map(|o| o.host.clone()),
+            );
             if let Some(bad) = outcomes.iter().find(|r| stops(&r.outcome)) {
                 let interrupted = outcomes.iter().any(|r| r.outcome == Outcome::Interrupted);
                 stop = Some(if interrupted {

@@ -134,11 +134,21 @@ pub fn schema_marker(db: &str, hash: &str) -> Script {
 }
 
 pub fn http_health(check: &HttpCheck) -> Script {
-    apply_script("http-health", include_str!("sh/http_health.sh"))
+    http_health_at("http-health", check, "127.0.0.1")
+}
+
+/// The site's check through its VIP, from a load balancer.
+pub fn vip_health(check: &HttpCheck, vip: &str) -> Script {
+    http_health_at("vip-health", check, vip)
+}
+
+fn http_health_at(name: &'static str, check: &HttpCheck, address: &str) -> Script {
+    apply_script(name, include_str!("sh/http_health.sh"))
         .arg(check.port.to_string())
         .arg(check.path.clone())
         .arg(check.host_header.clone())
         .arg(if check.tls { "https" } else { "http" })
+        .arg(address)
 }
 
 /// Arms timer `unit` (the script on stdin puts the server back unless the run does within
@@ -287,6 +297,7 @@ mod tests {
                 health: Vec::new(),
                 memberships: Vec::new(),
                 firewall: None,
+                vip: None,
             }),
         ]
     }

@@ -9,7 +9,10 @@
 //! - `load-balancer` (LB/backend/server): the backend -> server edge, and the server's node;
 //!   HAProxy's status decides between down and drained (DRAIN, MAINT, NOLB);
 //! - `site` of a load balancer: its node;
-//! - `dns` of a record: the record and its edge.
+//! - `dns` of a record: the record and its edge;
+//! - `vip:holders` and `vip:site`: the floating address's node; `vip` of a load balancer (holds
+//!   it, or is ready to take it): the edge from the floating address to it;
+//! - `replication` of a replica: its node.
 //!
 //! A node or edge is down when a check about it failed, else drained, else up when one passed;
 //! blocked and unchecked checks only leave it unknown when nothing else was learnt about it.
@@ -103,9 +106,24 @@ pub fn apply(graph: &mut Graph, outcomes: &[Outcome]) {
             .map(|(i, _)| i)
             .collect()
     };
+    let vip = graph.nodes.iter().position(|n| n.kind == super::Kind::Vip);
     for o in outcomes {
         let m = mark(o);
         let subject = o.subject();
+        // The floating address's checks: who holds it and the site through it on its node, each
+        // load balancer's readiness on its edge from it.
+        if let (Some(v), Some(about)) = (vip, o.id.strip_prefix("vip:")) {
+            match about {
+                "holders" | "site" => nodes[v].push(m),
+                lb => {
+                    let (from, to) = (&graph.nodes[v].id, lb_id(lb));
+                    for i in edges_where(&|e| &e.from == from && e.to == to) {
+                        edges[i].push(m.clone());
+                    }
+                }
+            }
+            continue;
+        }
         match o.hop {
             Hop::Ssh | Hop::Services | Hop::Files | Hop::Firewall | Hop::Listening => {
                 for (i, n) in graph.nodes.iter().enumerate() {
@@ -484,5 +502,40 @@ mod tests {
         apply(&mut g, &[]);
         assert!(g.nodes.iter().all(|n| n.state == Some(State::Unknown)));
         assert!(g.edges.iter().all(|e| e.state == Some(State::Unknown)));
+    }
+
+    #[test]
+    fn the_vip_checks_colour_the_floating_address_and_its_edges() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ha.yaml");
+        let t = crate::topology::load(crate::topology::read(&path).unwrap(), &|_| Some("x".into()))
+            .topology
+            .unwrap();
+        let mut g = build(&t);
+        let vip = "vip:192.0.2.100";
+        apply(
+            &mut g,
+            &[
+                outcome("vip:lb-01", Hop::LoadBalancer, Status::Pass, "MASTER"),
+                outcome(
+                    "vip:lb-02",
+                    Hop::LoadBalancer,
+                    Status::Fail,
+                    "keepalived FAULT",
+                ),
+                outcome("vip:holders", Hop::LoadBalancer, Status::Pass, "lb-01"),
+                outcome("vip:site", Hop::Site, Status::Pass, "200"),
+                outcome(
+                    "replication:db-02",
+                    Hop::Database,
+                    Status::Fail,
+                    "SQL thread no",
+                ),
+            ],
+        );
+        assert_eq!(node_state(&g, vip), State::Up);
+        assert_eq!(edge_state(&g, vip, "lb:lb-01"), State::Up);
+        assert_eq!(edge_state(&g, vip, "lb:lb-02"), State::Down);
+        assert_eq!(node_state(&g, "db:db-02"), State::Down);
+        assert_eq!(node_state(&g, "db:db-01"), State::Unknown);
     }
 }

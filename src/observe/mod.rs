@@ -89,6 +89,17 @@ pub struct Observed {
     /// topology turned it off; this tool does not remove it).
     #[serde(skip)]
     pub stray_firewall: bool,
+    /// On a load balancer of a VIP: whether it holds the VIP now, and keepalived's last VRRP
+    /// state (`MASTER`, `BACKUP`, `FAULT`) as its journal says.
+    #[serde(skip)]
+    pub vip: Option<VipFacts>,
+}
+
+/// The floating address as one load balancer sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VipFacts {
+    pub held: bool,
+    pub state: Option<String>,
 }
 
 /// The firewall's table as the kernel has it, and the sockets listening beside it.
@@ -121,6 +132,7 @@ pub fn probe_script(desired: &HostState) -> Script {
             db.and_then(|d| d.replication.as_ref())
                 .map_or("", |r| r.user.as_str()),
         )
+        .arg(desired.vip.as_deref().unwrap_or(""))
 }
 
 /// Privileges granted on `db`.* in a `SHOW GRANTS` line, upper-case and sorted.
@@ -277,6 +289,10 @@ pub fn parse(desired: &HostState, out: &str) -> Observed {
                     f.listening.push(socket.to_string());
                 }
             }
+            ["vip", held] => o.vip.get_or_insert_with(VipFacts::default).held = *held == "held",
+            ["vrrp", state] => {
+                o.vip.get_or_insert_with(VipFacts::default).state = Some(state.to_string())
+            }
             ["nolisten", why] => {
                 if let Some(f) = firewall.as_mut() {
                     f.no_listening = Some(why.to_string());
@@ -408,6 +424,7 @@ mod tests {
                 rules: Vec::new(),
                 vrrp_from: Vec::new(),
             }),
+            vip: None,
         }
     }
 
@@ -435,8 +452,26 @@ mod tests {
         let params = |h| probe_script(&h).parameters().to_vec();
         assert_eq!(params(host(true))[7..9], [crate::firewall::TABLE, "1"]);
         assert_eq!(params(host(false))[7..9], [crate::firewall::TABLE, ""]);
-        // No replication: no replication user to read.
-        assert_eq!(params(host(false))[9], "");
+        // No replication: no replication user to read; no VIP.
+        assert_eq!(params(host(false))[9..], ["", ""]);
+    }
+
+    #[test]
+    fn the_vip_facts_are_read_from_a_load_balancer_of_a_vip() {
+        let mut lb = host(false);
+        lb.vip = Some("10.89.7.100".into());
+        assert_eq!(probe_script(&lb).parameters()[10], "10.89.7.100");
+        let o = parse(&lb, "vip\theld\nvrrp\tMASTER\n");
+        assert_eq!(
+            o.vip,
+            Some(VipFacts {
+                held: true,
+                state: Some("MASTER".into())
+            })
+        );
+        let o = parse(&lb, "vip\tnot-held\n");
+        assert_eq!(o.vip.map(|v| (v.held, v.state)), Some((false, None)));
+        assert_eq!(parse(&host(false), "").vip, None);
     }
 
     #[test]

@@ -2,11 +2,11 @@
 # $1 packages, $2 users, $3 files, $4 systemd units (each a newline-separated list),
 # $5 the release root ('' when none), $6 the database ('' when none), $7 its user, $8 the
 # firewall's nftables table, $9 `1` when the host should have it, $10 the replication user ('' when
-# the database is not replicated).
+# the database is not replicated), $11 the VIP keepalived moves ('' when none).
 # Prints one tab-separated fact per line; see observe::parse.
 set -f
 IFS=$NL
-pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8 wanted=$9 repluser=${10}
+pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8 wanted=$9 repluser=${10} vip=${11}
 if [ -r /etc/os-release ]; then
   # shellcheck disable=SC1091
   . /etc/os-release
@@ -99,4 +99,14 @@ else
   else
     printf 'nolisten\tss is not installed (package iproute2)\n'
   fi
+fi
+if [ -n "$vip" ]; then
+  # Whether this host holds the VIP now, and the VRRP state keepalived last entered.
+  if [ -n "$(ip -o addr show to "$vip" 2>/dev/null)" ]; then
+    printf 'vip\theld\n'
+  else
+    printf 'vip\tnot-held\n'
+  fi
+  s=$(journalctl -q -u keepalived.service -o cat 2>/dev/null | sed -n 's/.*Entering \([A-Z]*\) STATE.*/\1/p' | tail -n 1 || true)
+  if [ -n "$s" ]; then printf 'vrrp\t%s\n' "$s"; fi
 fi

@@ -73,6 +73,7 @@ fn host(roles: &[Role]) -> HostState {
         health: vec![],
         memberships: vec![],
         firewall: None,
+        vip: None,
     };
     for role in roles {
         let (package, path, service, action) = match role {

@@ -257,6 +257,10 @@ pub struct ResourcePlan {
     /// A database replica's replication, as the probe read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replication: Option<crate::replication::Status>,
+    /// A load balancer holding the VIP when planned: it changes last, after the others and a
+    /// check of the site through the VIP.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub holds_vip: bool,
 }
 
 impl ResourcePlan {

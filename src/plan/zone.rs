@@ -62,6 +62,7 @@ pub fn zone_plan(zone: &Zone, facts: Option<&ZoneFacts>, server: &str) -> Resour
         note: facts.is_none().then(|| {
             format!("{server} does not answer yet: its zone is created by this apply, empty, before these records are added")
         }),
+        holds_vip: false,
     }
 }
 

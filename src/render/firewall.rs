@@ -273,4 +273,22 @@ database:
         let all = firewalls("firewall:\n  enabled: false\n");
         assert!(all.iter().all(|(_, f)| f.is_none()));
     }
+
+    #[test]
+    fn vrrp_is_admitted_from_the_other_load_balancers_only_with_a_vip() {
+        let vrrp = |all: &[(String, Option<HostFirewall>)], host: &str| {
+            let fw = all.iter().find(|(n, _)| n == host).unwrap().1.clone();
+            fw.unwrap()
+                .vrrp_from
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        let all = firewalls("load_balancer:\n  vip: 192.0.2.100\n");
+        assert_eq!(vrrp(&all, "lb-01"), ["192.0.2.11"]);
+        assert_eq!(vrrp(&all, "lb-02"), ["192.0.2.10"]);
+        assert!(vrrp(&all, "web-01").is_empty());
+        let none = firewalls("");
+        assert!(vrrp(&none, "lb-01").is_empty());
+    }
 }

@@ -169,6 +169,12 @@ pub fn render(
             health: serving::health(t, h),
             memberships: serving::memberships(t, h),
             firewall: firewall.clone(),
+            vip: t
+                .load_balancer
+                .as_ref()
+                .and_then(|lb| lb.vip.as_ref())
+                .filter(|_| h.has(Role::Lb))
+                .map(|v| v.address.value.to_string()),
         };
         let mut r = HostRenderer {
             tera,

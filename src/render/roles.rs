@@ -376,3 +376,70 @@ impl HostRenderer<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::render::{self, Secrets};
+
+    /// keepalived.conf of each load balancer of inventories/lab-ha.yaml.
+    fn keepalived(edit: impl Fn(String) -> String) -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("inventories/lab-ha.yaml")).unwrap();
+        // Without HTTPS: the lab's certificate exists only once `lab up` made it.
+        let (head, rest) = text.split_once("  # HTTPS on 443").unwrap();
+        let text = format!("{head}{}", &rest[rest.find("\napp:").unwrap()..]);
+        let source = crate::topology::Source {
+            name: "lab-ha.yaml".into(),
+            text: std::sync::Arc::new(edit(text)),
+            base_dir: root.join("inventories"),
+        };
+        let loaded = crate::topology::load(source, &|_| None);
+        assert!(!loaded.has_errors(), "{:?}", loaded.problems);
+        let t = loaded.topology.as_ref().unwrap();
+        let tera = render::templates::load(None).unwrap();
+        let desired = render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap();
+        desired
+            .hosts
+            .iter()
+            .filter_map(|h| {
+                let f = h.file(crate::desired::KEEPALIVED_MAIN)?;
+                assert!(h.packages.contains(&"keepalived".to_string()));
+                assert!(h.services.iter().any(|s| s.name == "keepalived.service"));
+                Some((h.name.clone(), f.content.clone()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_load_balancer_speaks_to_the_other_with_its_own_priority() {
+        let all = keepalived(|t| t);
+        let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["lb-01", "lb-02"]);
+        let lb2 = &all[1].1;
+        for line in [
+            "vrrp_version 3",
+            "enable_script_security",
+            "state BACKUP",
+            "priority 140",
+            "advert_int 0.50",
+            "nopreempt",
+            "unicast_src_ip 10.89.7.11",
+            "10.89.7.100/32 dev eth0",
+            "--max-time 0.5 http://127.0.0.1:80/",
+        ] {
+            assert!(lb2.contains(line), "{line}: {lb2}");
+        }
+        let peers = lb2.split("unicast_peer {").nth(1).unwrap();
+        let peers = peers.split('}').next().unwrap();
+        assert_eq!(peers.split_whitespace().collect::<Vec<_>>(), ["10.89.7.10"]);
+        assert!(all[0].1.contains("priority 150"));
+        // preempt drops nopreempt; no VIP, no keepalived.
+        let preempt = keepalived(|t| t.replace("preempt: false", "preempt: true"));
+        assert!(!preempt[0].1.contains("nopreempt"));
+        let none = keepalived(|t| {
+            t.replace("  vip: 10.89.7.100\n", "")
+                .replace("target: 10.89.7.100", "target: lb-01")
+        });
+        assert!(none.is_empty());
+    }
+}

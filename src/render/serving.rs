@@ -126,4 +126,17 @@ mod tests {
             [HealthCheck::LoadBalancer(HttpCheck { port: 80, .. })]
         ));
     }
+
+    #[test]
+    fn with_a_vip_a_server_is_drained_on_every_load_balancer() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventories/lab-ha.yaml");
+        let loaded =
+            crate::topology::load(crate::topology::read(&path).unwrap(), &|_| Some("x".into()));
+        let t = loaded.topology.unwrap();
+        let lbs: Vec<String> = memberships(&t, t.host("web-02").unwrap())
+            .into_iter()
+            .map(|m| m.lb_host)
+            .collect();
+        assert_eq!(lbs, ["lb-01", "lb-02"]);
+    }
 }

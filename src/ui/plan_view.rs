@@ -304,10 +304,22 @@ pub fn rollout(steps: &[crate::apply::Step]) -> String {
             lbs.dedup();
             line.push_str(&format!(" (drained on {} while changing)", lbs.join(", ")));
         }
+        if let Some(vip) = &s.vip_checked {
+            line.push_str(&format!(
+                " (holds the VIP {vip}: last, once the site answers through it)"
+            ));
+        }
         let first_of_phase = i == 0 || steps[i - 1].phase != s.phase;
         let more = steps.iter().filter(|x| x.phase == s.phase).count() > 1;
-        if first_of_phase && more && s.hosts.len() == 1 {
-            line.push_str(", the canary");
+        let holder_later = steps
+            .iter()
+            .any(|x| x.phase == s.phase && x.vip_checked.is_some());
+        if first_of_phase && more && s.hosts.len() == 1 && s.vip_checked.is_none() {
+            line.push_str(if holder_later {
+                ", a backup of the VIP first"
+            } else {
+                ", the canary"
+            });
         }
         out.push_str(&line);
         out.push('\n');

@@ -246,6 +246,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
             needs_one_of: backend_checks,
         });
     }
+    out.extend(super::vip::checks(&hosts));
     if let Some(zone) = &desired.dns {
         for r in &zone.records {
             out.push(Check {

@@ -10,6 +10,7 @@ mod reach;
 mod run;
 mod stat;
 mod tls;
+mod vip;
 
 pub use checks::checks;
 pub use reach::Expect;
@@ -136,6 +137,11 @@ pub enum Probe {
     },
     /// Not checked: the topology gives no way to (records managed by hand).
     Unsupported { why: String },
+    /// On a load balancer of a VIP: keepalived's state agrees with whether it holds the VIP
+    /// (read by the plan's probe).
+    VipState,
+    /// Exactly one of these load balancers holds the VIP (their probes).
+    VipHolders { hosts: Vec<String> },
 }
 
 /// One check: its id (stable, for JUnit and for dependencies), where it runs, what it proves.

@@ -72,6 +72,11 @@ pub async fn run(
             )
         })
         .map(|c| c.host.as_str())
+        .chain(checks.iter().flat_map(|c| match &c.probe {
+            Probe::VipState => vec![c.host.as_str()],
+            Probe::VipHolders { hosts } => hosts.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }))
         .collect();
     let probes = remotes
         .iter()
@@ -222,6 +227,15 @@ async fn one(
                 Some(why) => fail(format!("{why} ({})", status.summary())),
                 None => pass(status.summary()),
             }
+        }
+        Probe::VipState => {
+            let (status, evidence) = super::vip::state(facts()?.1);
+            found(status, evidence)
+        }
+        Probe::VipHolders { hosts } => {
+            let (status, evidence) =
+                super::vip::holders(hosts, |h| observed.get(h).and_then(|o| o.as_ref().ok()));
+            found(status, evidence)
         }
         Probe::DatabaseAnswers => {
             let (ok, text) = exec(

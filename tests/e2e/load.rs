@@ -1,9 +1,9 @@
 //! A bounded HTTPS load through the lab's load balancer: a few clients, a fresh connection (and
 //! TLS handshake, trusting only the lab's CA) per request, every answer counted. It stops by
 //! itself after `max_requests` or `max_time`, whichever comes first, and only ever talks to the
-//! load balancer's address.
+//! address it is given (a load balancer of the lab, or the lab's VIP).
 
-use crate::support::curl_https;
+use crate::support::{LB, curl_https_at};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -24,8 +24,8 @@ pub struct Tally {
 }
 
 /// One request with `curl` (a process of its own: a new connection each time): its status.
-fn one(path: &str) -> Result<u16, String> {
-    let out = curl_https(path, 10)
+fn one(address: &str, path: &str) -> Result<u16, String> {
+    let out = curl_https_at(address, path, 10)
         .args(["-o", "/dev/null", "-w", "%{http_code}"])
         .output()
         .map_err(|e| e.to_string())?;
@@ -45,6 +45,17 @@ fn one(path: &str) -> Result<u16, String> {
 /// Starts `clients` clients requesting `path` until stopped, `max_requests` in all, or
 /// `max_time`.
 pub fn start(clients: usize, path: &'static str, max_requests: u64, max_time: Duration) -> Load {
+    start_at(LB, clients, path, max_requests, max_time)
+}
+
+/// `start` against the site at `address` (a load balancer of the lab, or its VIP).
+pub fn start_at(
+    address: &'static str,
+    clients: usize,
+    path: &'static str,
+    max_requests: u64,
+    max_time: Duration,
+) -> Load {
     let stop = Arc::new(AtomicBool::new(false));
     let budget = Arc::new(AtomicU64::new(max_requests));
     let started = Instant::now();
@@ -61,7 +72,7 @@ pub fn start(clients: usize, path: &'static str, max_requests: u64, max_time: Du
                 {
                     t.sent += 1;
                     let at = started.elapsed().as_millis();
-                    match one(path) {
+                    match one(address, path) {
                         Ok(200) => {}
                         Ok(code) => {
                             t.failed += 1;

@@ -58,10 +58,15 @@ pub fn lab_ca() -> std::path::PathBuf {
 /// `curl` for `https://www.foobar.com{path}` at the load balancer, as a client that trusts only
 /// the lab's CA: a fresh connection, at most `seconds` in all, `-sS` (errors on stderr).
 pub fn curl_https(path: &str, seconds: u32) -> std::process::Command {
+    curl_https_at(LB, path, seconds)
+}
+
+/// `curl_https` with the site's name resolved to `address` (a load balancer, or the VIP).
+pub fn curl_https_at(address: &str, path: &str, seconds: u32) -> std::process::Command {
     let mut c = std::process::Command::new("curl");
     c.args(["-sS", "-m", &seconds.to_string(), "--cacert"])
         .arg(lab_ca())
-        .args(["--resolve", &format!("www.foobar.com:443:{LB}")])
+        .args(["--resolve", &format!("www.foobar.com:443:{address}")])
         .arg(format!("https://www.foobar.com{path}"));
     c
 }
@@ -69,7 +74,15 @@ pub fn curl_https(path: &str, seconds: u32) -> std::process::Command {
 /// HTTPS through the load balancer (the site as inventories/lab.yaml serves it; plain HTTP
 /// only redirects): (status, X-Served-By, body). Status 0 when the request failed.
 pub fn get(path: &str) -> (u16, String, String) {
-    let out = curl_https(path, 5).args(["-D", "-"]).output().unwrap();
+    get_at(LB, path)
+}
+
+/// `get` with the site at `address`.
+pub fn get_at(address: &str, path: &str) -> (u16, String, String) {
+    let out = curl_https_at(address, path, 5)
+        .args(["-D", "-"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const HA: &str = "inventories/lab-ha.yaml";
 const DB2: &str = "10.89.7.31";
-const DB2_LINES: &str = "  db-02:\n    address: 10.89.7.31\n    roles: [db]\n";
 
 /// POST /greetings through the site: the new row's id, or why not.
 fn write(message: &str) -> Result<u64, String> {
@@ -114,11 +113,9 @@ fn verify() -> (bool, Vec<String>, String) {
     (out.status.success(), failed, evidence)
 }
 
-#[test]
-fn a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_stops() {
+pub fn a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_stops() {
     // The site first runs without the replica (its host up, bare), and takes writes.
-    let (_dir, without) = variant_of(HA, |t| t.replace(DB2_LINES, ""));
-    let (_guard, first) = lab_of(HA, &without);
+    let (_guard, first) = crate::lab();
     println!("first apply (no replica) took {:.1}s", first.1);
     for i in 0..20 {
         write(&format!("before the replica {i}")).unwrap();

@@ -4,6 +4,7 @@
 //! batches, stopping rules and Ctrl-C; `rolling.rs` drains, putting back, and the order shown.
 
 mod orchestration;
+mod pair;
 mod replica;
 mod rolling;
 mod zone;
@@ -190,6 +191,7 @@ pub(super) fn host(name: &str, role: Role) -> HostState {
             Vec::new()
         },
         firewall: None,
+        vip: None,
     }
 }
 
@@ -221,6 +223,7 @@ pub(super) fn file_change(h: &HostState) -> ResourcePlan {
         seen: Seen::default(),
         note: None,
         replication: None,
+        holds_vip: false,
     }
 }
 

@@ -140,9 +140,10 @@ pub(super) fn dns(t: &Topology, out: &mut Vec<Problem>) {
                     format!("the site's record {fqdn} points at {addr}, not at the load balancer"),
                 )
                 .label("not the load balancer")
-                .help(match lb {
-                    Some(lb) => format!("point it at the load balancer: target: {lb}"),
-                    None => "give a host the lb role and point the record at it".into(),
+                .help(match (vip, lb) {
+                    (Some(vip), _) => format!("point it at the load balancers' VIP: target: {vip}"),
+                    (None, Some(lb)) => format!("point it at the load balancer: target: {lb}"),
+                    (None, None) => "give a host the lb role and point the record at it".into(),
                 }),
             );
         }

@@ -165,3 +165,153 @@ pub(super) fn failover(t: &Topology, out: &mut Vec<Problem>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::topology::load_text;
+
+    const BASE: &str = "domain: foobar.com
+hosts:
+  lb-01: { address: 192.0.2.10, roles: [lb] }
+  lb-02: { address: 192.0.2.11, roles: [lb] }
+  web-01: { address: 192.0.2.21, roles: [web, app] }
+firewall: { admin: [192.0.2.0/28] }
+";
+
+    /// (code, severity is error) of every problem of BASE with `load_balancer:` set to `lb`.
+    fn problems(hosts: &str, lb: &str) -> Vec<(String, bool)> {
+        let loaded = load_text(&format!("{BASE}{hosts}load_balancer:\n{lb}"));
+        loaded
+            .problems
+            .iter()
+            .map(|p| (p.code.to_string(), p.is_error()))
+            .collect()
+    }
+
+    fn codes(hosts: &str, lb: &str) -> Vec<String> {
+        problems(hosts, lb).into_iter().map(|(c, _)| c).collect()
+    }
+
+    #[test]
+    fn a_vip_beside_two_load_balancers_is_taken() {
+        assert_eq!(codes("", "  vip: 192.0.2.100\n"), Vec::<String>::new());
+        assert_eq!(codes("", "  vip: 192.0.2.100/24\n"), Vec::<String>::new());
+        assert_eq!(
+            codes(
+                "",
+                "  vip: 192.0.2.100\n  failover: { priorities: { lb-02: 200 }, advert: 1s, preempt: true }\n"
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn where_the_vip_may_not_be() {
+        assert_eq!(codes("", "  vip: 192.0.2.21\n"), ["topology::vip-is-host"]);
+        assert_eq!(
+            codes("", "  vip: 198.51.100.7/24\n"),
+            ["topology::vip-network", "topology::vip-network"]
+        );
+        assert_eq!(
+            codes("", "  vip: 2001:db8::7\n"),
+            ["topology::vip-family", "topology::vip-family"]
+        );
+        assert_eq!(
+            codes("", "  vip: 192.0.2.300\n"),
+            ["topology::invalid-address"]
+        );
+        assert_eq!(
+            codes("", "  vip: 192.0.2.7/33\n"),
+            ["topology::invalid-address"]
+        );
+    }
+
+    #[test]
+    fn one_load_balancer_is_a_warning_and_failover_without_a_vip_too() {
+        let one = BASE.replace(
+            "lb-02: { address: 192.0.2.11, roles: [lb] }",
+            "web-02: { address: 192.0.2.11, roles: [web, app] }",
+        );
+        let loaded = load_text(&format!("{one}load_balancer:\n  vip: 192.0.2.100\n"));
+        let found: Vec<(&str, bool)> = loaded
+            .problems
+            .iter()
+            .map(|p| (p.code, p.is_error()))
+            .collect();
+        assert_eq!(found, [("topology::vip-single-lb", false)]);
+        assert_eq!(
+            problems("", "  failover: { preempt: true }\n"),
+            [("topology::unused-section".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn priorities_name_load_balancers_once_each() {
+        assert_eq!(
+            codes(
+                "",
+                "  vip: 192.0.2.100\n  failover: { priorities: { web-01: 100 } }\n"
+            ),
+            ["topology::priority-not-lb"]
+        );
+        assert_eq!(
+            codes(
+                "",
+                "  vip: 192.0.2.100\n  failover: { priorities: { lb-09: 100 } }\n"
+            ),
+            ["topology::unknown-host"]
+        );
+        assert_eq!(
+            codes(
+                "",
+                "  vip: 192.0.2.100\n  failover: { priorities: { lb-01: 100, lb-02: 100 } }\n"
+            ),
+            ["topology::duplicate-priority"]
+        );
+        // lb-02's default is 140.
+        assert_eq!(
+            codes(
+                "",
+                "  vip: 192.0.2.100\n  failover: { priorities: { lb-01: 140 } }\n"
+            ),
+            ["topology::duplicate-priority"]
+        );
+        assert_eq!(
+            codes(
+                "",
+                "  vip: 192.0.2.100\n  failover: { priorities: { lb-01: 255 } }\n"
+            ),
+            ["topology::invalid-value"]
+        );
+    }
+
+    #[test]
+    fn the_advert_is_a_vrrpv3_interval() {
+        for bad in ["41s", "5ms", "15ms"] {
+            assert_eq!(
+                codes(
+                    "",
+                    &format!("  vip: 192.0.2.100\n  failover: {{ advert: {bad} }}\n")
+                ),
+                ["topology::invalid-value"],
+                "{bad}"
+            );
+        }
+        assert!(codes("", "  vip: 192.0.2.100\n  failover: { advert: 40950ms }\n").is_empty());
+    }
+
+    #[test]
+    fn the_site_record_may_name_the_vip_and_naming_one_lb_bypasses_it() {
+        let dns = |target: &str| {
+            format!(
+                "  vip: 192.0.2.100\ndns:\n  provider: zone-file\n  records: [{{ name: www, target: {target} }}, {{ name: ns1, target: 192.0.2.53 }}]\n"
+            )
+        };
+        assert!(codes("", &dns("192.0.2.100")).is_empty());
+        assert_eq!(
+            problems("", &dns("lb-02")),
+            [("topology::dns-bypasses-vip".to_string(), false)]
+        );
+        assert_eq!(codes("", &dns("web-01")), ["topology::dns-not-lb"]);
+    }
+}
