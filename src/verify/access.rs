@@ -4,7 +4,7 @@
 //! them, refused at the network everywhere else. Without a firewall, the database keeps its
 //! account-level proof: it greets its clients and refuses a load balancer by its host list.
 
-use super::checks::ssh;
+use super::ssh;
 use super::{Check, Expect, Hop, Probe};
 use crate::desired::{DatabaseState, HealthCheck, HostState};
 use crate::firewall::{HostFirewall, Proto, TABLE, UNIT};

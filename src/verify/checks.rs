@@ -1,20 +1,7 @@
 //! The checks a desired state implies, in dependency order (a check after what it needs).
 
-use super::{Check, Hop, Probe, access};
+use super::{Check, Hop, Probe, access, ssh, url_host};
 use crate::desired::{Desired, HealthCheck, HostState};
-
-/// An address as the host part of a URL (IPv6 in brackets).
-pub(super) fn url_host(address: &str) -> String {
-    if address.contains(':') {
-        format!("[{address}]")
-    } else {
-        address.to_string()
-    }
-}
-
-pub(super) fn ssh(host: &str) -> String {
-    format!("ssh:{host}")
-}
 
 /// Every check for the hosts named in `limit` (all when empty); the site-wide checks need the
 /// load balancer and the database among them.

@@ -19,6 +19,20 @@ pub use run::{Context, run};
 use crate::net::Network;
 use serde::Serialize;
 
+/// An address as it goes in a URL or `host:port`: IPv6 in brackets.
+fn url_host(address: &str) -> String {
+    if address.contains(':') {
+        format!("[{address}]")
+    } else {
+        address.to_string()
+    }
+}
+
+/// The id of a host's SSH check, which most of its checks need.
+fn ssh(host: &str) -> String {
+    format!("ssh:{host}")
+}
+
 /// Where in the chain a check sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]

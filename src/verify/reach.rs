@@ -192,7 +192,7 @@ pub async fn judge_from_here(address: &str, port: u16, admitted: &[Network]) -> 
             format!("this machine ({ip}) is one the firewall admits: no refusal to see from here"),
         );
     }
-    let at = format!("{}:{port}", super::checks::url_host(address));
+    let at = format!("{}:{port}", super::url_host(address));
     judge(Expect::RefusedByFirewall, &reach, &who, &at)
 }
 

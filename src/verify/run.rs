@@ -260,7 +260,7 @@ async fn one(
                 .arg(port.to_string())
                 .arg(if *speaks_first { "1" } else { "0" });
             let (_, text) = exec(remote, &s).await?;
-            let at = format!("{}:{port}", super::checks::url_host(address));
+            let at = format!("{}:{port}", super::url_host(address));
             let (status, evidence) = reach::judge(*expect, &reach::parse(&text), &c.host, &at);
             found(status, evidence)
         }

@@ -2,8 +2,8 @@
 //! is ready to take it (keepalived BACKUP, its HAProxy answering), and the site answers through
 //! it.
 
-use super::checks::{ssh, url_host};
 use super::{Check, Hop, Probe, Status};
+use super::{ssh, url_host};
 use crate::desired::{HealthCheck, HostState};
 use crate::observe::Observed;
 
