@@ -48,6 +48,12 @@ fn a_replica_following_the_primary_is_left_alone_and_reported() {
         s.summary(),
         "from 10.0.0.30, IO yes, SQL yes, lag 0 s, gtid 0-1-42"
     );
+    // read_only turned off by hand: the replica takes writes of its own.
+    let mut writable = facts.clone();
+    writable.replication.as_mut().unwrap().read_only = false;
+    let why = Status::of(&p, &writable).unwrap().problem(&p).unwrap();
+    assert!(why.contains("read_only is OFF"), "{why}");
+    assert!(!needs_seed(&p, &writable));
     // A stopped thread is verify's failure, not a reason to seed again.
     let stopped = replicating("10.0.0.30", "Connecting", "Yes");
     assert!(!needs_seed(&p, &stopped));
@@ -124,7 +130,10 @@ fn the_seed_reads_the_dumps_gtid_and_keeps_the_password_on_stdin() {
     assert!(text.contains("MASTER_USE_GTID=slave_pos"));
     assert!(text.trim_end().ends_with("START SLAVE;"));
     // Neither script carries a secret in its parameters.
-    for s in [seed_script("foobar", "10.0.0.30"), dump_script("foobar")] {
+    for s in [
+        seed_script("foobar", "10.0.0.30", "db-02"),
+        dump_script("foobar"),
+    ] {
         assert!(s.parameters().iter().all(|a| !a.contains("secret")));
     }
 }
@@ -133,7 +142,7 @@ fn the_seed_reads_the_dumps_gtid_and_keeps_the_password_on_stdin() {
 fn every_script_is_valid_shell_and_passes_shellcheck() {
     for s in [
         dump_script("foobar"),
-        seed_script("foobar", "10.0.0.30"),
+        seed_script("foobar", "10.0.0.30", "db-02"),
         promote::fence_script("mariadb.service", "m"),
         promote::promote_script(60, "m"),
     ] {
