@@ -247,8 +247,11 @@ fn show(f: &Found, service: &str, q: &fleet::Prepared) -> String {
             f.old
         ),
         None => format!(
-            "  1. fence {}: read_only on, {service} stopped, marked fenced\n",
-            f.old
+            "  1. fence {}: read_only on, {} waited for until it applied all {} wrote (at most {} s, else read_only put back and nothing promoted), {service} stopped, marked fenced\n",
+            f.old,
+            f.host,
+            f.old,
+            steps::CATCH_UP_SECONDS
         ),
     });
     out.push_str(&format!(

@@ -129,13 +129,7 @@ fn the_seed_reads_the_dumps_gtid_and_keeps_the_password_on_stdin() {
     assert!(text.contains("MASTER_PASSWORD='it''s-secret'"));
     assert!(text.contains("MASTER_USE_GTID=slave_pos"));
     assert!(text.trim_end().ends_with("START SLAVE;"));
-    // Neither script carries a secret in its parameters.
-    for s in [
-        seed_script("foobar", "10.0.0.30", "db-02"),
-        dump_script("foobar"),
-    ] {
-        assert!(s.parameters().iter().all(|a| !a.contains("secret")));
-    }
+    // Where the password travels in a real seed: src/apply/tests/replica.rs.
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn with_replica(fail: &[(&str, &'static str, i32)]) -> (Lab, Vec<ResourcePlan>) 
             primary_address: "10.0.0.30".into(),
             port: 3306,
             replica: true,
-            password: Secret::new("replica-secret"),
+            password: Secret::new(WATCHED_SECRET),
         }),
     });
     lab.remotes.insert(
@@ -152,4 +152,20 @@ fn a_failed_seed_writes_no_schema_marker() {
         .database = Some(db);
     lab.apply(&plans, &[]);
     assert!(!lab.calls_on("db-02").contains(&"schema-marker".to_string()));
+}
+
+#[test]
+fn the_replication_password_reaches_the_replica_on_stdin_only() {
+    let (lab, plans) = with_replica(&[]);
+    lab.apply(&plans, &[]);
+    let calls = lab.calls();
+    // The seed's input holds it (CHANGE MASTER TO): seen there, so the watch works.
+    assert!(
+        calls.contains(&"db-02:secret-in-stdin:replica-seed".to_string()),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.contains("secret-in-script")),
+        "{calls:?}"
+    );
 }
