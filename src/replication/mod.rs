@@ -144,6 +144,19 @@ fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
+/// Whether two versions of the database's configuration differ in `read_only` alone (comments
+/// aside): what `SET GLOBAL read_only` applies without a restart.
+pub fn read_only_alone(old: &str, new: &str) -> bool {
+    let rest = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#') && !l.starts_with("read_only"))
+            .map(str::to_string)
+            .collect()
+    };
+    old != new && rest(old) == rest(new)
+}
+
 /// Whether apply must seed this replica: it answers and follows no primary, or another one.
 /// A replica that follows the primary is left alone, even with a stopped thread (verify says so).
 pub fn needs_seed(part: &Part, facts: &DbFacts) -> bool {

@@ -326,3 +326,14 @@ fn a_replica_that_does_not_catch_up_undoes_the_fence_and_stops_nothing() {
     ));
     assert_eq!(fence, promote::Fence::Unreachable { why: "down".into() });
 }
+
+#[test]
+fn a_change_of_read_only_alone_is_told_apart() {
+    let primary = "[mysqld]\nserver-id = 2\nlog_bin = mysql-bin\n";
+    let replica = "[mysqld]\nserver-id = 2\nlog_bin = mysql-bin\n# A replica.\nread_only = ON\n";
+    assert!(read_only_alone(replica, primary));
+    assert!(read_only_alone(primary, replica));
+    assert!(!read_only_alone(primary, primary));
+    let other = replica.replace("server-id = 2", "server-id = 3");
+    assert!(!read_only_alone(primary, &other));
+}

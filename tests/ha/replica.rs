@@ -295,6 +295,12 @@ pub fn a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_st
     assert!(stdout.contains("replica of db-02"), "{stdout}");
     // db-02 got the schema marker with its seed: its schema is not loaded again over its data.
     assert!(!stdout.contains("load the schema"), "{stdout}");
+    // Its configuration loses read_only alone: set live, MariaDB not restarted (no write outage).
+    assert!(
+        stdout.contains("service mariadb.service: reload"),
+        "{stdout}"
+    );
+    let db2_events = lifecycle_events(DB2, "mariadb.service");
     // But db-01 holds rows of its own that no seed of this tool put there: the seed is refused,
     // its rows kept.
     let held = rows(DB);
@@ -310,6 +316,11 @@ pub fn a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_st
         "{all}"
     );
     assert_eq!(rows(DB), held, "db-01's rows are kept");
+    assert_eq!(
+        lifecycle_events(DB2, "mariadb.service"),
+        db2_events,
+        "MariaDB on the new primary was not restarted"
+    );
     println!(
         "the old primary back, holding {} rows: its seed refused",
         held.0
