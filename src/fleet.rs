@@ -417,6 +417,31 @@ fn primary_agrees(hosts: &[&HostState], live: &[Result<Live, RemoteError>]) -> R
     }
 }
 
+/// Under `--limit`, the replicated `db` hosts left out are observed all the same: a promote's
+/// mark on one of them (a promoted replica, a fenced primary) must stop a run that would point
+/// the app servers back at the old primary. One that cannot be reached is not judged.
+pub async fn primary_outside(
+    p: &Prepared,
+    selected: &[&HostState],
+    forks: usize,
+) -> Result<(), Error> {
+    let others: Vec<&HostState> = p
+        .desired
+        .hosts
+        .iter()
+        .filter(|h| h.database.as_ref().is_some_and(|d| d.replication.is_some()))
+        .filter(|h| !selected.iter().any(|s| s.name == h.name))
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let conns = connect(p, &others, forks).await;
+    let live = observe_all(&others, conns).await;
+    let agrees = primary_agrees(&others, &live);
+    close(live).await;
+    agrees
+}
+
 /// Each replica's status gets its primary's binary log position, when the primary was observed.
 fn primary_positions(
     hosts: &[&HostState],

@@ -81,9 +81,32 @@ pub fn describe(source: &SecretSource) -> String {
     }
 }
 
+/// `text` with `secret` blanked out, as it is and as a SQL string literal holds it (quotes
+/// doubled, backslashes escaped), the form mysql echoes in `near '...'` errors.
+pub fn blank(text: String, secret: &str) -> String {
+    if secret.is_empty() {
+        return text;
+    }
+    // The longer, escaped form first: the raw one may be part of it.
+    let escaped = crate::replication::sql_string(secret);
+    let escaped = &escaped[1..escaped.len() - 1];
+    text.replace(escaped, REDACTED).replace(secret, REDACTED)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_is_blanked_as_it_is_and_as_sql_quotes_it() {
+        let said = "ERROR 1064: near 'it''s\\\\x' at line 1; it's\\x".to_string();
+        assert_eq!(
+            blank(said, "it's\\x"),
+            "ERROR 1064: near '(redacted)' at line 1; (redacted)"
+        );
+        assert_eq!(blank("plain".into(), ""), "plain");
+        assert_eq!(blank("a hunter2 b".into(), "hunter2"), "a (redacted) b");
+    }
 
     #[test]
     fn secrets_never_format() {

@@ -115,10 +115,25 @@ impl HostRun<'_> {
         let out = self
             .exec(
                 STEP,
-                &crate::replication::seed_script(database, &part.primary_address),
+                &crate::replication::seed_script(
+                    database,
+                    &part.primary_address,
+                    &self.desired.name,
+                ),
                 input.expose().as_bytes(),
             )
             .await?;
+        // The dump holds the primary's tables: this host has the schema the primary has, so once
+        // promoted it does not load the schema file again over its data.
+        if let Some(schema) = self
+            .run
+            .desired
+            .host(&part.primary)
+            .and_then(|h| h.database.as_ref()?.schema_sql.as_ref())
+        {
+            self.exec(STEP, &scripts::schema_marker(database, &schema.sha256), b"")
+                .await?;
+        }
         self.done.push(format!(
             "{} ({} bytes of dump from {} at GTID {gtid})",
             out.trim(),

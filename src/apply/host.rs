@@ -84,9 +84,8 @@ impl<'a> HostRun<'a> {
         .flatten()
         .map(|s| s.expose())
         .filter(|s| !s.is_empty());
-        whole
-            .chain(key_lines)
-            .fold(text, |t, s| t.replace(s, crate::secret::REDACTED))
+        let text = whole.fold(text, crate::secret::blank);
+        key_lines.fold(text, |t, s| t.replace(s, crate::secret::REDACTED))
     }
 
     /// Runs a script; its standard output when it succeeds.

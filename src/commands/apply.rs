@@ -190,16 +190,19 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
             server: server.as_ref(),
             facts: zone.as_ref(),
         };
-        let result = locked_run(
-            args,
-            &p,
-            &rt,
-            saved.as_ref(),
-            &selected,
-            &live,
-            &zone,
-            &interrupt,
-        );
+        let outside = rt.block_on(fleet::primary_outside(&p, &selected, args.forks));
+        let result = outside.and_then(|()| {
+            locked_run(
+                args,
+                &p,
+                &rt,
+                saved.as_ref(),
+                &selected,
+                &live,
+                &zone,
+                &interrupt,
+            )
+        });
         (result, live)
     } else {
         // Nothing observed, nothing changed: the locks this run did take are released.

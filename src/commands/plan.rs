@@ -30,7 +30,8 @@ pub(crate) fn live_plan(
     let (live, zone) = rt.block_on(async {
         let hosts_live = async {
             let conns = fleet::connect(p, &hosts, forks).await;
-            fleet::observe_all(&hosts, conns).await
+            let live = fleet::observe_all(&hosts, conns).await;
+            (live, fleet::primary_outside(p, &hosts, forks).await)
         };
         let zone = async {
             match &server {
@@ -40,6 +41,11 @@ pub(crate) fn live_plan(
         };
         tokio::join!(hosts_live, zone)
     });
+    let (live, outside) = live;
+    if let Err(e) = outside {
+        rt.block_on(fleet::close(live));
+        return Err(e);
+    }
     let plan = fleet::make_plan(p, &hosts, &live, zone.as_ref())?;
     for w in fleet::stray_firewalls(&live) {
         crate::ui::warn(w);

@@ -198,6 +198,20 @@ fn found<'a>(
         None => Some("not connected".into()),
         Some(Ok(_)) => None,
     };
+    let sql_error = repl
+        .source
+        .as_ref()
+        .map_or("", |s| s.last_sql_error.as_str());
+    if let Some(why) = steps::refusal(
+        host,
+        old,
+        &part.primary_address,
+        replica.as_ref(),
+        sql_error,
+        old_unreachable.as_deref(),
+    ) {
+        return Err(Error::Usage(why));
+    }
     let schema = q.schema_hash();
     let app = selected
         .iter()
@@ -233,8 +247,11 @@ fn show(f: &Found, service: &str, q: &fleet::Prepared) -> String {
             f.old
         ),
         None => format!(
-            "  1. fence {}: read_only on, {service} stopped, marked fenced\n",
-            f.old
+            "  1. fence {}: read_only on, {} waited for until it applied all {} wrote (at most {} s, else read_only put back and nothing promoted), {service} stopped, marked fenced\n",
+            f.old,
+            f.host,
+            f.old,
+            steps::CATCH_UP_SECONDS
         ),
     });
     out.push_str(&format!(
@@ -320,8 +337,12 @@ fn locked_run(
         .map_or(0, |d| d.as_secs());
     let mark = steps::mark(&args.host, old, at);
     let started = Instant::now();
+    let replica = remotes
+        .get(&args.host)
+        .ok_or_else(|| Error::Usage(format!("{} is not connected", args.host)))?;
     let fence = rt.block_on(steps::fence(
         remotes.get(old).map(|r| r.as_ref()),
+        replica.as_ref(),
         service,
         &mark,
         f.old_unreachable.as_deref().unwrap_or("not connected"),
@@ -335,18 +356,32 @@ fn locked_run(
             args.host
         )));
     }
-    let replica = remotes
-        .get(&args.host)
-        .ok_or_else(|| Error::Usage(format!("{} is not connected", args.host)))?;
-    let gtid = rt
-        .block_on(steps::promote(replica.as_ref(), &mark))
-        .map_err(|why| {
-            Error::Usage(format!(
-                "{} was not promoted: {why}\n{}",
-                args.host,
-                fence.describe(old)
-            ))
-        })?;
+    let gtid = match rt.block_on(steps::promote(replica.as_ref(), &mark)) {
+        Ok(gtid) => gtid,
+        Err(why) => {
+            // Fenced and not promoted: the site would have no primary. The fence is undone.
+            let after = match (&fence, remotes.get(old)) {
+                (Fence::Fenced { read_only_was, .. }, Some(r)) => format!(
+                    "{}; undone on {old}: {}",
+                    fence.describe(old),
+                    rt.block_on(steps::unfence(
+                        r.as_ref(),
+                        service,
+                        read_only_was.unwrap_or(false)
+                    ))
+                ),
+                _ => format!(
+                    "{}; {} still replicates from it: nothing changed on either host",
+                    fence.describe(old),
+                    args.host
+                ),
+            };
+            return Err(Error::Usage(format!(
+                "{} was not promoted: {why}\n{after}",
+                args.host
+            )));
+        }
+    };
     let writable_after = started.elapsed();
     if !json {
         ui::info(format_args!(

@@ -45,7 +45,8 @@ impl SlaveStatus {
 pub fn parse_line(facts: &mut ReplicationFacts, parts: &[&str]) -> bool {
     match parts {
         ["vars", read_only, server_id, binlog, slave] => {
-            facts.read_only = *read_only == "1";
+            // CONCAT_WS gives the variable's name for it (`ON`), a bare SELECT `1`.
+            facts.read_only = matches!(*read_only, "1" | "ON");
             facts.server_id = server_id.to_string();
             facts.gtid_binlog_pos = binlog.to_string();
             facts.gtid_slave_pos = slave.to_string();
@@ -93,6 +94,12 @@ mod tests {
         }
         assert!(f.read_only);
         assert_eq!(f.gtid_slave_pos, "0-1-40");
+        // What MariaDB 10.11 prints through CONCAT_WS in the probe.
+        for (value, read_only) in [("ON", true), ("OFF", false), ("0", false)] {
+            let mut g = ReplicationFacts::default();
+            assert!(parse_line(&mut g, &["vars", value, "2", "", ""]));
+            assert_eq!(g.read_only, read_only, "{value}");
+        }
         let s = f.source.as_ref().unwrap();
         assert!(s.running());
         assert_eq!(s.seconds_behind, Some(0));

@@ -245,11 +245,23 @@ pub fn host_plan(
                     format!("{}:{}", f.owner, f.group),
                 )
             });
+        // The database's configuration changing in read_only alone (a promote's edit) is set
+        // live: a restart would stop the new primary's writes.
+        let read_only_alone = action == FileAction::Update
+            && f.template == "mysql/server.cnf.tera"
+            && observed
+                .contents
+                .get(&f.path)
+                .is_some_and(|old| crate::replication::read_only_alone(old, &f.content));
         if action != FileAction::Attributes {
             for n in &f.notify {
                 bump(
                     &n.service,
-                    n.action,
+                    if read_only_alone {
+                        Action::Reload
+                    } else {
+                        n.action
+                    },
                     format!(
                         "{} {}",
                         f.path,

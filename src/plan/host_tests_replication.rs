@@ -100,3 +100,34 @@ fn a_replica_of_nothing_or_another_host_is_seeded_and_its_account_kept() {
     // The schema is the primary's: a replica gets its tables through replication.
     assert!(!fresh.contains(&db_change(DbAction::LoadSchema, DB, &[])));
 }
+
+#[test]
+fn a_configuration_changing_in_read_only_alone_reloads_the_database_not_restarts_it() {
+    // db-02 promoted: its configuration loses read_only (and its comment), nothing else.
+    let mut h = replica();
+    let f = h
+        .files
+        .iter_mut()
+        .find(|f| f.path == "/etc/mysql/my.cnf")
+        .unwrap();
+    f.template = "mysql/server.cnf.tera".into();
+    let live = format!("{}# A replica.\nread_only = ON\n", f.content);
+    let action = |live: &str| {
+        let mut o = following(&h, Some("10.0.0.30"));
+        drift(&mut o, "/etc/mysql/my.cnf");
+        o.contents.insert("/etc/mysql/my.cnf".into(), live.into());
+        changes(&h, &o)
+            .into_iter()
+            .find_map(|c| match c {
+                Change::Service { name, action, .. } if name == DB_SVC => Some(action),
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(action(&live), ServiceAction::Reload);
+    // Anything else changing with it: a restart.
+    assert_eq!(
+        action(&live.replace("key = 1", "key = 2")),
+        ServiceAction::Restart
+    );
+}

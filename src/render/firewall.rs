@@ -237,6 +237,7 @@ hosts:
   db-01: { address: 192.0.2.30, roles: [db] }
 database:
   password: { env: X }
+  primary: db-01
   replication: { password: { env: Y } }
 ",
         );

@@ -56,6 +56,9 @@ pub struct Status {
     /// What the threads last said.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub error: String,
+    /// `@@read_only`: a replica that is not takes writes of its own (they diverge it).
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 impl Status {
@@ -74,6 +77,7 @@ impl Status {
             lag_seconds: s.and_then(|s| s.seconds_behind),
             gtid_slave_pos: r.gtid_slave_pos.clone(),
             primary_gtid_binlog_pos: None,
+            read_only: r.read_only,
             error: s
                 .map(|s| [s.last_io_error.as_str(), s.last_sql_error.as_str()])
                 .into_iter()
@@ -108,6 +112,9 @@ impl Status {
                     format!(": {}", self.error)
                 }
             )),
+            _ if !self.read_only => Some(
+                "read_only is OFF: clients can write to the replica, and what they write is not on the primary (`SET GLOBAL read_only = 1` there; its server.cnf says ON)".into(),
+            ),
             _ => None,
         }
     }
@@ -135,6 +142,19 @@ impl Status {
 
 fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+/// Whether two versions of the database's configuration differ in `read_only` alone (comments
+/// aside): what `SET GLOBAL read_only` applies without a restart.
+pub fn read_only_alone(old: &str, new: &str) -> bool {
+    let rest = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#') && !l.starts_with("read_only"))
+            .map(str::to_string)
+            .collect()
+    };
+    old != new && rest(old) == rest(new)
 }
 
 /// Whether apply must seed this replica: it answers and follows no primary, or another one.
@@ -197,12 +217,15 @@ pub fn dump_script(database: &str) -> Script {
     Script::new("replica-dump", include_str!("sh/dump.sh")).arg(database)
 }
 
-/// The seed on a replica of the primary at `primary_address`: `database` loaded from stdin, then
-/// replication started and waited for; on any failure the replica is left not replicating.
-pub fn seed_script(database: &str, primary_address: &str) -> Script {
+/// The seed on `host`, a replica of the primary at `primary_address`: `database` loaded from
+/// stdin, then replication started and waited for; on any failure the replica is left not
+/// replicating. A host that already follows that primary is left alone; one whose database holds
+/// rows and where no seed began is refused (it may be the live primary, named wrongly).
+pub fn seed_script(database: &str, primary_address: &str, host: &str) -> Script {
     Script::new("replica-seed", include_str!("sh/seed.sh"))
         .arg(database)
         .arg(primary_address)
+        .arg(host)
 }
 
 #[cfg(test)]

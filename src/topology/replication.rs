@@ -54,13 +54,27 @@ database:
 
     #[test]
     fn the_first_db_host_is_the_primary_unless_one_is_named() {
+        // Two db hosts: the primary must be named (a host added above it must not take its
+        // place and have it seeded over).
         let loaded = load_text(TWO);
+        let errors: Vec<_> = loaded.problems.iter().filter(|p| p.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, "topology::missing-db-primary");
         assert!(
-            !loaded.problems.iter().any(|p| p.is_error()),
-            "{:?}",
-            loaded.problems
+            errors[0]
+                .help
+                .as_deref()
+                .unwrap_or("")
+                .contains("primary: db-01"),
+            "{errors:?}"
         );
-        let t = loaded.topology.unwrap();
+        let named = load_text(&TWO.replace("server_id: 7", "server_id: 7\n  primary: db-01"));
+        assert!(
+            !named.problems.iter().any(|p| p.is_error()),
+            "{:?}",
+            named.problems
+        );
+        let t = named.topology.unwrap();
         assert_eq!(t.db_primary().unwrap().name.value, "db-01");
         assert_eq!(t.db_replicas()[0].name.value, "db-02");
         assert_eq!(
@@ -83,5 +97,22 @@ database:
         assert_eq!(t.db_server_id("db-01"), Some(7));
         assert_eq!(t.db_server_id("db-02"), Some(8));
         assert_eq!(t.db_server_id("web-01"), None);
+    }
+
+    #[test]
+    fn replication_with_mysql_is_refused_where_the_engine_is_written() {
+        let text = TWO.replace(
+            "server_id: 7",
+            "server_id: 7\n  primary: db-01\n  engine: mysql",
+        );
+        let loaded = load_text(&text);
+        let e = loaded
+            .problems
+            .iter()
+            .find(|p| p.code == "topology::unsupported-replication")
+            .unwrap_or_else(|| panic!("{:?}", loaded.problems));
+        assert!(e.is_error());
+        let at = e.span.unwrap().offset;
+        assert!(text[at..].starts_with("mysql"), "{}", &text[at..]);
     }
 }

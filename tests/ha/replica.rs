@@ -144,6 +144,21 @@ pub fn a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_st
         (before, last_before),
         "the replica holds the primary's rows"
     );
+    // The seed wrote no transaction of the replica's own (an errant GTID): every GTID in its
+    // binary log is the primary's.
+    let ids = ssh(
+        DB2,
+        "sudo mysql -N -B -e 'SELECT @@server_id, @@gtid_binlog_pos'",
+    );
+    let (own, binlog) = ids.trim().split_once('\t').unwrap_or((ids.trim(), ""));
+    println!("db-02 (server id {own}) after its seed: gtid_binlog_pos {binlog}");
+    assert!(
+        binlog
+            .split(',')
+            .filter(|g| !g.is_empty())
+            .all(|g| g.split('-').nth(1) != Some(own)),
+        "an errant GTID of db-02's own: {binlog}"
+    );
 
     // A row written now reaches the replica within a second (polled there every 10 ms).
     let watch = std::thread::spawn(move || {
@@ -259,9 +274,55 @@ pub fn a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_st
         stderr.contains("`database.primary: db-02`"),
         "{stdout}\n{stderr}"
     );
-    // Once it says so, plan acts again (db-01, stopped, is a replica to seed when it is back).
+    // So does a plan limited to an app server, which would point it back at db-01: the db hosts
+    // left out are read all the same.
+    let out = cli()
+        .args(["plan", "-i", HA, "--limit", "web-01"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stderr.contains("`database.primary: db-02`"),
+        "{stdout}\n{stderr}"
+    );
+    // Once it says so, plan acts again: db-01, back (it was never fenced), is a replica to seed.
     let (_edited, promoted) = variant_of(HA, |t| t.replace("primary: db-01", "primary: db-02"));
+    cli().args(["lab", "start", "db-01"]).assert().success();
     let out = cli().args(["plan", "-i", &promoted]).output().unwrap();
     let (stdout, stderr) = text(&out);
-    assert!(!stderr.contains("database.primary"), "{stdout}\n{stderr}");
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("replica of db-02"), "{stdout}");
+    // db-02 got the schema marker with its seed: its schema is not loaded again over its data.
+    assert!(!stdout.contains("load the schema"), "{stdout}");
+    // Its configuration loses read_only alone: set live, MariaDB not restarted (no write outage).
+    assert!(
+        stdout.contains("service mariadb.service: reload"),
+        "{stdout}"
+    );
+    let db2_events = lifecycle_events(DB2, "mariadb.service");
+    // But db-01 holds rows of its own that no seed of this tool put there: the seed is refused,
+    // its rows kept.
+    let held = rows(DB);
+    let out = cli()
+        .args(["apply", "-i", &promoted, "--auto-approve"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    let all = format!("{stdout}\n{stderr}");
+    assert!(
+        all.contains("refused to seed") && all.contains("greetings"),
+        "{all}"
+    );
+    assert_eq!(rows(DB), held, "db-01's rows are kept");
+    assert_eq!(
+        lifecycle_events(DB2, "mariadb.service"),
+        db2_events,
+        "MariaDB on the new primary was not restarted"
+    );
+    println!(
+        "the old primary back, holding {} rows: its seed refused",
+        held.0
+    );
 }

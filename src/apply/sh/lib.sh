@@ -17,6 +17,8 @@ service_do() {
         systemctl start "$1"
       elif [ "$1" = nginx ] || [ "$1" = nginx.service ]; then
         nginx_reload "$1"
+      elif [ "$1" = mariadb.service ] || [ "$1" = mysql.service ]; then
+        db_read_only
       else
         haproxy_save_state "$1"
         systemctl reload "$1"
@@ -26,6 +28,14 @@ service_do() {
       systemctl restart "$1" ;;
     *) echo "unknown service action: $2" >&2; return 2 ;;
   esac
+}
+
+# db_read_only: the database's read_only set live to what its configuration says (a change of
+# read_only alone is planned as this reload, not a restart).
+db_read_only() {
+  ro=0
+  if grep -qsx 'read_only = ON' /etc/mysql/*.conf.d/60-foobar-infra.cnf; then ro=1; fi
+  mysql -e "SET GLOBAL read_only = $ro"
 }
 
 # firewall_unload: the host admits again what it did before this tool's first firewall: the

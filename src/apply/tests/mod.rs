@@ -23,6 +23,9 @@ use std::sync::atomic::Ordering;
 /// puts them back), ready, disarm that timer.
 pub(super) const ON_LB_FOR_SERVERS: [&str; 3] = ["drain", "ready", "disarm"];
 
+/// The replication password of the replica tests, watched in every script and its stdin.
+pub(super) const WATCHED_SECRET: &str = "replica-secret";
+
 /// Every script run, in order, as `host:script`.
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -77,11 +80,30 @@ impl Remote for FakeHost {
         &self.name
     }
 
-    fn run<'a>(&'a self, script: &'a Script, _stdin: &'a [u8]) -> Running<'a> {
+    fn run<'a>(&'a self, script: &'a Script, stdin: &'a [u8]) -> Running<'a> {
         self.log
             .lock()
             .unwrap()
             .push(format!("{}:{}", self.name, script.name()));
+        // Where the replica tests' password travels: on stdin only, never in a script's text
+        // (its parameters are in it).
+        for (place, carries) in [
+            ("script", script.text().contains(WATCHED_SECRET)),
+            (
+                "stdin",
+                stdin
+                    .windows(WATCHED_SECRET.len())
+                    .any(|w| w == WATCHED_SECRET.as_bytes()),
+            ),
+        ] {
+            if carries {
+                self.log.lock().unwrap().push(format!(
+                    "{}:secret-in-{place}:{}",
+                    self.name,
+                    script.name()
+                ));
+            }
+        }
         if let Some((name, flag)) = &self.interrupt_on
             && *name == script.name()
         {

@@ -30,7 +30,7 @@ fn with_replica(fail: &[(&str, &'static str, i32)]) -> (Lab, Vec<ResourcePlan>) 
             primary_address: "10.0.0.30".into(),
             port: 3306,
             replica: true,
-            password: Secret::new("replica-secret"),
+            password: Secret::new(WATCHED_SECRET),
         }),
     });
     lab.remotes.insert(
@@ -101,4 +101,71 @@ fn a_failed_dump_leaves_the_replica_not_seeded_and_says_why() {
         other => panic!("{other:?}"),
     }
     assert!(!lab.calls_on("db-02").contains(&"replica-seed".to_string()));
+}
+
+#[test]
+fn a_seeded_replica_is_marked_with_the_primarys_schema() {
+    let (mut lab, plans) = with_replica(&[]);
+    // db-01 has a schema file: the dump carries its tables, so db-02 is marked as having it
+    // (promoted, it must not load the schema file over its data).
+    let mut db = lab.desired.host("db-02").unwrap().database.clone().unwrap();
+    db.schema_sql = Some(crate::desired::SchemaSql {
+        text: "CREATE TABLE t (id INT);".into(),
+        sha256: "abc1".into(),
+    });
+    lab.desired
+        .hosts
+        .iter_mut()
+        .find(|h| h.name == "db-01")
+        .unwrap()
+        .database = Some(db);
+    let reports = lab.apply(&plans, &[]);
+    assert!(
+        reports.iter().all(|r| r.outcome == Outcome::Changed),
+        "{reports:?}"
+    );
+    let calls = lab.calls_on("db-02");
+    let at = |c: &str| calls.iter().position(|x| x == c);
+    assert!(
+        at("replica-seed").unwrap() < at("schema-marker").expect("no schema marker"),
+        "{calls:?}"
+    );
+    // Without a schema file on the primary, nothing is marked.
+    let (lab, plans) = with_replica(&[]);
+    lab.apply(&plans, &[]);
+    assert!(!lab.calls_on("db-02").contains(&"schema-marker".to_string()));
+}
+
+#[test]
+fn a_failed_seed_writes_no_schema_marker() {
+    let (mut lab, plans) = with_replica(&[("db-02", "replica-seed", 1)]);
+    let mut db = lab.desired.host("db-02").unwrap().database.clone().unwrap();
+    db.schema_sql = Some(crate::desired::SchemaSql {
+        text: String::new(),
+        sha256: "abc1".into(),
+    });
+    lab.desired
+        .hosts
+        .iter_mut()
+        .find(|h| h.name == "db-01")
+        .unwrap()
+        .database = Some(db);
+    lab.apply(&plans, &[]);
+    assert!(!lab.calls_on("db-02").contains(&"schema-marker".to_string()));
+}
+
+#[test]
+fn the_replication_password_reaches_the_replica_on_stdin_only() {
+    let (lab, plans) = with_replica(&[]);
+    lab.apply(&plans, &[]);
+    let calls = lab.calls();
+    // The seed's input holds it (CHANGE MASTER TO): seen there, so the watch works.
+    assert!(
+        calls.contains(&"db-02:secret-in-stdin:replica-seed".to_string()),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.contains("secret-in-script")),
+        "{calls:?}"
+    );
 }

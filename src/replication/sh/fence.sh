@@ -1,10 +1,5 @@
-# Fences the old primary so that it takes no more writes: read_only on (when its server answers),
-# the fence marked for plan ($2 says by whom), then its service $1 stopped. Says what it did.
-if mysql -e 'SET GLOBAL read_only = 1' 2>/dev/null; then
-  echo "read_only set"
-else
-  echo "its server did not answer (read_only not set)"
-fi
+# Fences the old primary so that it takes no more writes: the fence marked for plan ($2 says by
+# whom), then its service $1 stopped. Says what it did.
 mkdir -p "$STATE_DIR"
 printf '%s\n' "$2" > "$STATE_DIR/fenced"
 rm -f "$STATE_DIR/promoted"

@@ -28,5 +28,6 @@ done
 mysql -e 'STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0'
 mkdir -p "$STATE_DIR"
 printf '%s\n' "$2" > "$STATE_DIR/promoted"
-rm -f "$STATE_DIR/fenced"
+# It holds writes of its own now: a later seed over it must be refused.
+rm -f "$STATE_DIR/fenced" "$STATE_DIR/replica-seed"
 printf 'gtid\t%s\n' "$(mysql -N -B -e 'SELECT @@gtid_binlog_pos')"

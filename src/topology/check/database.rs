@@ -125,6 +125,36 @@ fn replication(
             ),
         );
     }
+    // Which host holds the data must be said, not inferred from the file order: a db host added
+    // above the primary would otherwise become the primary, and the primary a replica seeded over.
+    if let [_, second, ..] = db_hosts
+        && db.replication.is_some()
+        && db.primary.is_none()
+    {
+        out.push(
+            Problem::error(
+                "topology::missing-db-primary",
+                second.name.span,
+                "more than one host has the db role, and database.primary is not set",
+            )
+            .label("which db host is the primary?")
+            .help(format!(
+                "name the host that holds the data now: `primary: {}` under database",
+                db_hosts[0].name.value
+            )),
+        );
+    }
+    if db.replication.is_some() && db.engine.value == Engine::Mysql {
+        out.push(
+            Problem::error(
+                "topology::unsupported-replication",
+                db.engine.span,
+                "replication is supported with MariaDB only (GTID positions, mariadb-dump --gtid)",
+            )
+            .label("MySQL")
+            .help("use `engine: mariadb`, or remove database.replication"),
+        );
+    }
     if db_hosts.len() > 1
         && u64::from(db.server_id) + db_hosts.len() as u64 - 1 > u64::from(u32::MAX)
     {

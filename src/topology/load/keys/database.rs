@@ -84,7 +84,9 @@ pub const DATABASE: Section = Section {
         Key {
             name: "primary",
             shape: Shape::Text(TextSchema::TEXT),
-            default: Absent::Derived("the first host with the `db` role, in file order"),
+            default: Absent::Derived(
+                "the one host with the `db` role; required when more than one has it",
+            ),
             ty: "host name (a host with the `db` role)",
             meaning: "The primary database host; every other `db` host is a GTID replica of it \
                       (read-only, seeded from a dump of the primary by `apply`). After \
@@ -96,7 +98,9 @@ pub const DATABASE: Section = Section {
             default: Absent::Derived("required when more than one host has the `db` role"),
             ty: "mapping: `user`, `password`",
             meaning: "The account replicas connect to the primary with (REPLICATION SLAVE only, \
-                      from the other `db` hosts' addresses).",
+                      from the other `db` hosts' addresses). MariaDB only. Only the application \
+                      database is replicated (`replicate_wild_do_table`); a host whose database \
+                      holds rows no seed of this tool put there is never seeded over.",
         },
         Key {
             name: "schema",
