@@ -276,8 +276,7 @@ pub fn a_hung_haproxy_hands_the_vip_to_the_backup() {
     report(&format!("{holder}'s HAProxy hung"), moved, &tally, hung_at);
     // Up to a second until the next check, two failed checks (half a second each) a second
     // apart, then the move: about 2.7 s at worst, read here over SSH polls on a loaded machine.
-    // The figure is printed above; the bound only catches a VIP that does not move on its own
-    // check (keepalived's advert timeout alone would need no check at all to be seen here).
+    // The figure is printed above; the bound catches a check that does not fail over at all.
     assert!(moved <= 6.0, "the VIP took {moved:.2}s to move");
     only_during_the_move(&tally, hung_at, moved);
     // HAProxy answers again: the old holder is a backup again, the VIP stays.
