@@ -32,14 +32,15 @@ fn serving(r: &ResourcePlan) -> bool {
 /// several, the first goes alone first (the canary): a change that passes its checker but breaks
 /// the service then costs one server, not the site. Hosts that do not serve yet (nothing to
 /// drain, no traffic to lose), and those without changes, go with the batch after the canary.
-/// A load balancer holding the VIP goes alone, last: the others (its backups) change first.
+/// A load balancer holding the VIP goes alone, last, even when it is not serving (a package to
+/// install): the others (its backups) change first.
 pub fn batches<'p>(in_phase: &[&'p ResourcePlan], batch: usize) -> Vec<Vec<&'p ResourcePlan>> {
     let batch = batch.max(1);
     let changing = |r: &&ResourcePlan| !r.changes.is_empty() && serving(r);
     let holders: Vec<&ResourcePlan> = in_phase
         .iter()
         .copied()
-        .filter(|r| changing(r) && r.holds_vip)
+        .filter(|r| !r.changes.is_empty() && r.holds_vip)
         .collect();
     let rolling: Vec<&ResourcePlan> = in_phase
         .iter()

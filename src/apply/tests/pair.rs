@@ -101,3 +101,22 @@ fn without_a_holder_in_the_plan_the_load_balancers_go_as_before() {
         [vec!["lb-01"], vec!["lb-02"]]
     );
 }
+
+#[test]
+fn a_holder_with_a_package_to_install_still_goes_alone_and_last() {
+    let (_lab, mut plans) = pair(&[]);
+    for p in plans.iter_mut().filter(|p| p.phase == Phase::LoadBalancer) {
+        p.changes.push(Change::Package {
+            name: "keepalived".into(),
+        });
+    }
+    let lbs: Vec<&ResourcePlan> = plans
+        .iter()
+        .filter(|p| p.phase == Phase::LoadBalancer)
+        .collect();
+    let names = |b: &Vec<&ResourcePlan>| b.iter().map(|r| r.name().to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        batches(&lbs, 4).iter().map(names).collect::<Vec<_>>(),
+        [vec!["lb-02"], vec!["lb-01"]]
+    );
+}
