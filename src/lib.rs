@@ -25,6 +25,7 @@ pub mod render;
 pub mod replication;
 pub mod safe_write;
 pub mod secret;
+pub mod sql;
 pub mod topology;
 pub mod transport;
 pub mod ui;

@@ -88,7 +88,7 @@ pub fn blank(text: String, secret: &str) -> String {
         return text;
     }
     // The longer, escaped form first: the raw one may be part of it.
-    let escaped = crate::replication::sql_string(secret);
+    let escaped = crate::sql::string(secret);
     let escaped = &escaped[1..escaped.len() - 1];
     text.replace(escaped, REDACTED).replace(secret, REDACTED)
 }

@@ -156,12 +156,10 @@ fn env_value(value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Res
 
 /// A single-quoted SQL string literal.
 fn sql_string(value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
-    let s = arg_str(value, "sql_string")?;
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('\'', "''")
-        .replace('\0', "\\0");
-    Ok(tera::Value::String(format!("'{escaped}'")))
+    Ok(tera::Value::String(crate::sql::string(arg_str(
+        value,
+        "sql_string",
+    )?)))
 }
 
 #[cfg(test)]

@@ -28,14 +28,7 @@ impl Part {
     }
 }
 
-/// A string as a SQL literal (the bootstrap's `sql_string`).
-pub fn sql_string(s: &str) -> String {
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('\'', "''")
-        .replace('\0', "\\0");
-    format!("'{escaped}'")
-}
+pub use crate::sql::string as sql_string;
 
 /// A replica's state as `plan` and `verify` report it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ mod replication;
 pub mod schema;
 mod source;
 pub mod starter;
+mod tsig;
 
 pub use crate::diagnostic::Span;
 pub use decode::Sp;

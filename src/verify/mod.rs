@@ -7,6 +7,7 @@ mod access;
 mod checks;
 mod listen;
 mod reach;
+mod replica;
 mod run;
 mod stat;
 mod tls;

@@ -206,27 +206,10 @@ async fn one(
         }
         Probe::Replication => {
             let (desired, o) = facts()?;
-            let (Some(part), Some(db)) = (
-                desired
-                    .database
-                    .as_ref()
-                    .and_then(|d| d.replication.as_ref()),
-                o.database.as_ref(),
-            ) else {
-                return fail("the probe did not read the database");
-            };
-            let Some(mut status) = crate::replication::Status::of(part, db) else {
-                return fail("the database does not answer over the local socket");
-            };
-            status.primary_gtid_binlog_pos = observed
-                .get(&part.primary)
-                .and_then(|p| p.as_ref().ok())
-                .and_then(|p| p.database.as_ref()?.replication.as_ref())
-                .map(|r| r.gtid_binlog_pos.clone());
-            match status.problem(part) {
-                Some(why) => fail(format!("{why} ({})", status.summary())),
-                None => pass(status.summary()),
-            }
+            let (status, evidence) = super::replica::judge(desired, o, |h| {
+                observed.get(h).and_then(|o| o.as_ref().ok())
+            });
+            found(status, evidence)
         }
         Probe::VipState => {
             let (status, evidence) = super::vip::state(facts()?.1);
