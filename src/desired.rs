@@ -303,6 +303,12 @@ pub const HAPROXY_MAIN: &str = "/etc/haproxy/haproxy.cfg";
 /// keepalived's configuration, on every load-balancer host when the topology has a VIP.
 pub const KEEPALIVED_MAIN: &str = "/etc/keepalived/keepalived.conf";
 
+/// The script keepalived runs on each VRRP state change; it writes the state to `VRRP_STATE`.
+pub const KEEPALIVED_NOTIFY: &str = "/etc/keepalived/vrrp-state.sh";
+
+/// keepalived's VRRP state as its last change left it (under /run: a reboot clears it).
+pub const VRRP_STATE: &str = "/run/keepalived-vrrp.state";
+
 impl HostState {
     pub fn file(&self, path: &str) -> Option<&File> {
         self.files.iter().find(|f| f.path == path)

@@ -346,6 +346,20 @@ pub fn stray_firewalls(live: &[Result<Live, RemoteError>]) -> Vec<String> {
         .collect()
 }
 
+/// What the plan warns of about the load balancers of a VIP (see `plan::vip`).
+pub fn vip_warnings(
+    p: &Prepared,
+    hosts: &[&HostState],
+    live: &[Result<Live, RemoteError>],
+) -> Vec<String> {
+    let seen: Vec<(&HostState, &crate::observe::Observed)> = hosts
+        .iter()
+        .zip(live)
+        .filter_map(|(h, l)| Some((*h, &l.as_ref().ok()?.observed)))
+        .collect();
+    plan::vip::warnings(&p.desired, &seen)
+}
+
 /// Refuses a plan that would load, on any host, a firewall that refuses the SSH connection the
 /// run holds to it: checked for every host before any host is changed.
 fn lockout(

@@ -32,48 +32,41 @@ fn serving(r: &ResourcePlan) -> bool {
 /// several, the first goes alone first (the canary): a change that passes its checker but breaks
 /// the service then costs one server, not the site. Hosts that do not serve yet (nothing to
 /// drain, no traffic to lose), and those without changes, go with the batch after the canary.
-/// A load balancer holding the VIP goes alone, last, even when it is not serving (a package to
-/// install): the others (its backups) change first.
+/// The load balancers of a VIP go one at a time after those, serving or not (a first install of
+/// keepalived on both must not leave the site without one), the one holding the VIP last: the
+/// others (its backups) change first.
 pub fn batches<'p>(in_phase: &[&'p ResourcePlan], batch: usize) -> Vec<Vec<&'p ResourcePlan>> {
     let batch = batch.max(1);
-    let changing = |r: &&ResourcePlan| !r.changes.is_empty() && serving(r);
-    let holders: Vec<&ResourcePlan> = in_phase
+    let alone = |r: &&ResourcePlan| !r.changes.is_empty() && (r.holds_vip || r.shares_vip);
+    let mut singles: Vec<&ResourcePlan> = in_phase.iter().copied().filter(alone).collect();
+    // Stable: the backups keep their plan order, the holders go after them.
+    singles.sort_by_key(|r| r.holds_vip);
+    let rest: Vec<&ResourcePlan> = in_phase.iter().copied().filter(|r| !alone(r)).collect();
+    let rolling: Vec<&ResourcePlan> = rest
         .iter()
         .copied()
-        .filter(|r| !r.changes.is_empty() && r.holds_vip)
+        .filter(|r| !r.changes.is_empty() && serving(r))
         .collect();
-    let rolling: Vec<&ResourcePlan> = in_phase
-        .iter()
-        .copied()
-        .filter(|r| changing(r) && !r.holds_vip)
-        .collect();
-    let others: Vec<&ResourcePlan> = in_phase
-        .iter()
-        .copied()
-        .filter(|r| !rolling.iter().chain(&holders).any(|x| x.owner == r.owner))
-        .collect();
-    let last: Vec<Vec<&ResourcePlan>> = holders.iter().map(|h| vec![*h]).collect();
-    if rolling.len() <= 1 {
-        let first: Vec<&ResourcePlan> = in_phase
-            .iter()
-            .copied()
-            .filter(|r| !holders.iter().any(|h| h.owner == r.owner))
-            .collect();
-        return std::iter::once(first)
-            .filter(|b| !b.is_empty())
-            .chain(last)
-            .collect();
-    }
-    let mut out = vec![vec![rolling[0]]];
-    for chunk in rolling[1..].chunks(batch) {
-        out.push(chunk.to_vec());
-    }
-    out[1].extend(others);
-    out.extend(last);
+    let mut out: Vec<Vec<&ResourcePlan>> = if rolling.len() <= 1 {
+        vec![rest.clone()]
+    } else {
+        let mut out = vec![vec![rolling[0]]];
+        for chunk in rolling[1..].chunks(batch) {
+            out.push(chunk.to_vec());
+        }
+        out[1].extend(
+            rest.iter()
+                .copied()
+                .filter(|r| !rolling.iter().any(|x| x.owner == r.owner)),
+        );
+        out
+    };
     // Keep each batch in plan order.
     for b in &mut out {
         b.sort_by_key(|r| in_phase.iter().position(|x| x.owner == r.owner));
     }
+    out.retain(|b| !b.is_empty());
+    out.extend(singles.into_iter().map(|r| vec![r]));
     out
 }
 
@@ -85,7 +78,8 @@ pub struct Step {
     pub hosts: Vec<String>,
     /// `(host, load balancer)` pairs: the host is drained there first.
     pub drained: Vec<(String, String)>,
-    /// The VIP this batch's load balancer holds: the site is checked through it first.
+    /// The VIP this batch's load balancer holds: the other load balancers are first checked
+    /// ready to take it over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vip_checked: Option<String>,
 }
@@ -188,21 +182,23 @@ pub async fn apply(run: &Run<'_>, plans: &[ResourcePlan]) -> Vec<HostReport> {
         let mut results: Vec<HostReport> = Vec::new();
         // Why the later batches of this phase are left alone, once one failed.
         let mut stop: Option<String> = None;
-        // The hosts changed so far in this phase: a check through the VIP runs from one.
-        let mut changed: Vec<String> = Vec::new();
+        // What went unchecked before a VIP's holder changed, said in its report.
+        let mut unchecked: Vec<(String, Vec<String>)> = Vec::new();
         for batch in batches(&in_phase, run.batch) {
             if stop.is_none()
                 && let Some(holder) = super::vip::holder_in(&batch)
                 && let Some(state) = holder.owner.host().and_then(|h| run.desired.host(h))
-                && let Some(from) = changed.first()
             {
-                let message = format!("checking the site through the VIP before {}", holder.name());
+                let message = "checking that the other load balancers can take the VIP";
                 (run.on_event)(Event::Step {
-                    host: from,
-                    message: &message,
+                    host: holder.name(),
+                    message,
                 });
-                if let Err(why) = super::vip::site_answers(run, from, state).await {
-                    stop = Some(format!("{why}; {} kept the VIP unchanged", holder.name()));
+                match super::vip::backups_ready(run, state).await {
+                    Ok(notes) => unchecked.push((holder.name().to_string(), notes)),
+                    Err(why) => {
+                        stop = Some(format!("{why}; {} kept the VIP unchanged", holder.name()))
+                    }
                 }
             }
             if let Some(reason) = &stop {
@@ -224,13 +220,12 @@ pub async fn apply(run: &Run<'_>, plans: &[ResourcePlan]) -> Vec<HostReport> {
                 }
                 continue;
             }
-            let outcomes = join_all(batch.iter().map(|r| one(run, r, &gate))).await;
-            changed.extend(
-                outcomes
-                    .iter()
-                    .filter(|o| o.outcome == Outcome::Changed)
-                    .map(|o| o.host.clone()),
-            );
+            let mut outcomes = join_all(batch.iter().map(|r| one(run, r, &gate))).await;
+            for o in &mut outcomes {
+                if let Some((_, notes)) = unchecked.iter_mut().find(|(h, _)| *h == o.host) {
+                    o.done.append(notes);
+                }
+            }
             if let Some(bad) = outcomes.iter().find(|r| stops(&r.outcome)) {
                 let interrupted = outcomes.iter().any(|r| r.outcome == Outcome::Interrupted);
                 stop = Some(if interrupted {

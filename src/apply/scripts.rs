@@ -137,9 +137,9 @@ pub fn http_health(check: &HttpCheck) -> Script {
     http_health_at("http-health", check, "127.0.0.1")
 }
 
-/// The site's check through its VIP, from a load balancer.
-pub fn vip_health(check: &HttpCheck, vip: &str) -> Script {
-    http_health_at("vip-health", check, vip)
+/// A backup load balancer's own check, on its own address (the one the VIP will be added to).
+pub fn backup_health(check: &HttpCheck, address: &str) -> Script {
+    http_health_at("backup-health", check, address)
 }
 
 fn http_health_at(name: &'static str, check: &HttpCheck, address: &str) -> Script {

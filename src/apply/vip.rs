@@ -1,23 +1,22 @@
-//! The load balancers that share a VIP change one after another, the one holding the VIP last:
-//! before it goes, the site must answer through the VIP (from a load balancer that has already
-//! changed), so that a change that broke the others never reaches the last one serving.
+//! The load balancers that share a VIP change one at a time, the one holding the VIP last: before
+//! it goes, every other one must be ready to take the VIP over (keepalived running as BACKUP,
+//! not holding the VIP itself, its own HAProxy answering the site's health check), so that the
+//! holder's change never leaves the site without a load balancer to move to.
 
 use super::Run;
 use super::scripts;
-use crate::desired::{HealthCheck, HostState};
+use crate::desired::{HealthCheck, HostState, HttpCheck};
 use crate::plan::ResourcePlan;
 
-/// The check the site must pass through the VIP before `holder` changes: the load balancer's own
-/// health check, sent to the VIP instead of the loopback address.
-pub fn check_for(holder: &HostState) -> Option<(String, crate::desired::HttpCheck)> {
-    let vip = holder.vip.clone()?;
-    holder.health.iter().find_map(|c| match c {
-        HealthCheck::LoadBalancer(http) => Some((vip.clone(), http.clone())),
+/// The load balancer's own health check (what its HAProxy must answer).
+fn lb_check(host: &HostState) -> Option<&HttpCheck> {
+    host.health.iter().find_map(|c| match c {
+        HealthCheck::LoadBalancer(http) => Some(http),
         _ => None,
     })
 }
 
-/// Whether `batch` holds the VIP and so waits for the check through it.
+/// Whether `batch` holds the VIP and so waits for its backups to be ready.
 pub fn holder_in<'p>(batch: &[&'p ResourcePlan]) -> Option<&'p ResourcePlan> {
     batch
         .iter()
@@ -25,27 +24,67 @@ pub fn holder_in<'p>(batch: &[&'p ResourcePlan]) -> Option<&'p ResourcePlan> {
         .find(|r| r.holds_vip && !r.changes.is_empty())
 }
 
-/// Runs the check through the VIP from `from` (a load balancer changed before): `Err` says why
-/// the site did not answer there.
-pub async fn site_answers(run: &Run<'_>, from: &str, holder: &HostState) -> Result<(), String> {
-    let Some((vip, http)) = check_for(holder) else {
-        return Ok(());
+/// The other load balancers of `holder`'s VIP.
+fn backups<'d>(run: &Run<'d>, holder: &HostState) -> Vec<&'d HostState> {
+    run.desired
+        .hosts
+        .iter()
+        .filter(|h| h.vip.is_some() && h.vip == holder.vip && h.name != holder.name)
+        .collect()
+}
+
+/// Whether one load balancer, as its probe saw it, would take the VIP over (or, holding it too
+/// in a split, serves it already): `Err` says why not.
+pub fn ready(facts: Option<&crate::observe::VipFacts>) -> Result<(), String> {
+    let Some(v) = facts else {
+        return Err("the probe did not read its VRRP state".into());
     };
-    let Some(remote) = run.remotes.get(from) else {
-        return Err(format!(
-            "{from} is not connected to check the site through {vip}"
-        ));
-    };
-    let out = remote
-        .run(&scripts::vip_health(&http, &vip), b"")
-        .await
-        .map_err(|e| e.to_string())?;
-    if out.ok() {
-        Ok(())
-    } else {
-        Err(format!(
-            "the site does not answer through the VIP {vip} (from {from}): {}",
-            out.text().trim()
-        ))
+    match (v.held, v.state.as_deref().unwrap_or("UNKNOWN")) {
+        (false, "BACKUP") | (true, "MASTER") => Ok(()),
+        (true, state) => Err(format!("it holds the VIP with keepalived in state {state}")),
+        (false, "STOPPED") => Err("keepalived is not running".into()),
+        (false, state) => Err(format!("keepalived is in state {state}, not BACKUP")),
     }
+}
+
+/// Checks, before `holder` changes, that every other load balancer of its VIP is ready to take
+/// it over. `Ok` carries what was not checked (a load balancer not in this run: a `--limit`, or
+/// unreachable); `Err` says which one is not ready and why.
+pub async fn backups_ready(run: &Run<'_>, holder: &HostState) -> Result<Vec<String>, String> {
+    let vip = holder.vip.clone().unwrap_or_default();
+    let mut unchecked = Vec::new();
+    for backup in backups(run, holder) {
+        let Some(remote) = run.remotes.get(&backup.name) else {
+            unchecked.push(format!(
+                "{} was not checked ready to take the VIP {vip}: it is not in this run",
+                backup.name
+            ));
+            continue;
+        };
+        let not_ready = |why: String| {
+            format!(
+                "{} is not ready to take the VIP {vip} over: {why}",
+                backup.name
+            )
+        };
+        let facts = crate::observe::observe(remote.as_ref(), backup)
+            .await
+            .map_err(|e| not_ready(e.to_string()))?;
+        ready(facts.vip.as_ref()).map_err(not_ready)?;
+        let Some(http) = lb_check(backup) else {
+            continue;
+        };
+        let out = remote
+            .run(&scripts::backup_health(http, &backup.address), b"")
+            .await
+            .map_err(|e| not_ready(e.to_string()))?;
+        if !out.ok() {
+            return Err(not_ready(format!(
+                "its HAProxy does not answer on {}: {}",
+                backup.address,
+                out.text().trim()
+            )));
+        }
+    }
+    Ok(unchecked)
 }

@@ -238,7 +238,10 @@ fn locked_run(
     // A zone that cannot be read (a wrong key, a server that refuses) stops the run before
     // any change.
     let plan = fleet::make_plan(p, selected, live, zone.facts)?;
-    for w in fleet::stray_firewalls(live) {
+    for w in fleet::stray_firewalls(live)
+        .into_iter()
+        .chain(fleet::vip_warnings(p, selected, live))
+    {
         crate::ui::warn(w);
     }
     if interrupt.load(Ordering::SeqCst) {

@@ -47,7 +47,10 @@ pub(crate) fn live_plan(
         return Err(e);
     }
     let plan = fleet::make_plan(p, &hosts, &live, zone.as_ref())?;
-    for w in fleet::stray_firewalls(&live) {
+    for w in fleet::stray_firewalls(&live)
+        .into_iter()
+        .chain(fleet::vip_warnings(p, &hosts, &live))
+    {
         crate::ui::warn(w);
     }
     Ok((plan, live))

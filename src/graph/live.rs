@@ -10,8 +10,8 @@
 //!   HAProxy's status decides between down and drained (DRAIN, MAINT, NOLB);
 //! - `site` of a load balancer: its node;
 //! - `dns` of a record: the record and its edge;
-//! - `vip:holders` and `vip:site`: the floating address's node; `vip` of a load balancer (holds
-//!   it, or is ready to take it): the edge from the floating address to it;
+//! - `vip:holders`, `vip:site` and `tls:vip`: the floating address's node; `vip` of a load
+//!   balancer (holds it, or is ready to take it): the edge from the floating address to it;
 //! - `replication` of a replica: its node.
 //!
 //! A node or edge is down when a check about it failed, else drained, else up when one passed;
@@ -110,9 +110,13 @@ pub fn apply(graph: &mut Graph, outcomes: &[Outcome]) {
     for o in outcomes {
         let m = mark(o);
         let subject = o.subject();
-        // The floating address's checks: who holds it and the site through it on its node, each
-        // load balancer's readiness on its edge from it.
-        if let (Some(v), Some(about)) = (vip, o.id.strip_prefix("vip:")) {
+        // The floating address's checks: who holds it, its certificate and the site through it
+        // on its node, each load balancer's readiness on its edge from it.
+        let about = match o.id.as_str() {
+            "tls:vip" => Some("site"),
+            id => id.strip_prefix("vip:"),
+        };
+        if let (Some(v), Some(about)) = (vip, about) {
             match about {
                 "holders" | "site" => nodes[v].push(m),
                 lb => {

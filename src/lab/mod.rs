@@ -231,7 +231,7 @@ pub fn up(
     if image::ensure(&lab.engine, &|line| progress.update("image", line))? {
         progress.finish("image", &format!("built {}", image::reference()));
     }
-    network::ensure(&lab.engine, &net)?;
+    network::ensure(&lab.engine, &net, &vips)?;
     let existing = hosts::list(&lab.engine)?;
     let total = existing.len()
         + specs

@@ -89,8 +89,9 @@ pub struct Observed {
     /// topology turned it off; this tool does not remove it).
     #[serde(skip)]
     pub stray_firewall: bool,
-    /// On a load balancer of a VIP: whether it holds the VIP now, and keepalived's last VRRP
-    /// state (`MASTER`, `BACKUP`, `FAULT`) as its journal says.
+    /// On a load balancer of a VIP: whether it holds the VIP now, and keepalived's VRRP state
+    /// (`MASTER`, `BACKUP`, `FAULT`; `STOPPED` when keepalived does not run, `UNKNOWN` when it
+    /// runs and has not said).
     #[serde(skip)]
     pub vip: Option<VipFacts>,
 }
@@ -133,6 +134,7 @@ pub fn probe_script(desired: &HostState) -> Script {
                 .map_or("", |r| r.user.as_str()),
         )
         .arg(desired.vip.as_deref().unwrap_or(""))
+        .arg(crate::desired::VRRP_STATE)
 }
 
 /// Privileges granted on `db`.* in a `SHOW GRANTS` line, upper-case and sorted.
@@ -452,8 +454,12 @@ mod tests {
         let params = |h| probe_script(&h).parameters().to_vec();
         assert_eq!(params(host(true))[7..9], [crate::firewall::TABLE, "1"]);
         assert_eq!(params(host(false))[7..9], [crate::firewall::TABLE, ""]);
-        // No replication: no replication user to read; no VIP.
-        assert_eq!(params(host(false))[9..], ["", ""]);
+        // No replication: no replication user to read; no VIP (its state file is named all the
+        // same).
+        assert_eq!(
+            params(host(false))[9..],
+            ["", "", crate::desired::VRRP_STATE]
+        );
     }
 
     #[test]
@@ -471,6 +477,8 @@ mod tests {
         );
         let o = parse(&lb, "vip\tnot-held\n");
         assert_eq!(o.vip.map(|v| (v.held, v.state)), Some((false, None)));
+        let o = parse(&lb, "vip\tnot-held\nvrrp\tSTOPPED\n");
+        assert_eq!(o.vip.and_then(|v| v.state).as_deref(), Some("STOPPED"));
         assert_eq!(parse(&host(false), "").vip, None);
     }
 

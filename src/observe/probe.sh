@@ -2,11 +2,12 @@
 # $1 packages, $2 users, $3 files, $4 systemd units (each a newline-separated list),
 # $5 the release root ('' when none), $6 the database ('' when none), $7 its user, $8 the
 # firewall's nftables table, $9 `1` when the host should have it, $10 the replication user ('' when
-# the database is not replicated), $11 the VIP keepalived moves ('' when none).
+# the database is not replicated), $11 the VIP keepalived moves ('' when none), $12 the file
+# keepalived's notify script keeps its VRRP state in.
 # Prints one tab-separated fact per line; see observe::parse.
 set -f
 IFS=$NL
-pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8 wanted=$9 repluser=${10} vip=${11}
+pkgs=$1 users=$2 files=$3 units=$4 root=$5 db=$6 dbuser=$7 table=$8 wanted=$9 repluser=${10} vip=${11} vrrpstate=${12}
 if [ -r /etc/os-release ]; then
   # shellcheck disable=SC1091
   . /etc/os-release
@@ -101,12 +102,24 @@ else
   fi
 fi
 if [ -n "$vip" ]; then
-  # Whether this host holds the VIP now, and the VRRP state keepalived last entered.
+  # Whether this host holds the VIP now, and keepalived's VRRP state: the one its notify script
+  # last wrote, while keepalived runs (STOPPED when it does not). A keepalived started before it
+  # had the notify script: the state it entered in this run's journal.
   if [ -n "$(ip -o addr show to "$vip" 2>/dev/null)" ]; then
     printf 'vip\theld\n'
   else
     printf 'vip\tnot-held\n'
   fi
-  s=$(journalctl -q -u keepalived.service -o cat 2>/dev/null | sed -n 's/.*Entering \([A-Z]*\) STATE.*/\1/p' | tail -n 1 || true)
-  if [ -n "$s" ]; then printf 'vrrp\t%s\n' "$s"; fi
+  if systemctl is-active --quiet keepalived.service 2>/dev/null; then
+    s=$(cat "$vrrpstate" 2>/dev/null || true)
+    if [ -z "$s" ]; then
+      run=$(systemctl show -p InvocationID --value keepalived.service 2>/dev/null || true)
+      if [ -n "$run" ]; then
+        s=$(journalctl -q _SYSTEMD_INVOCATION_ID="$run" -o cat 2>/dev/null | sed -n 's/.*Entering \([A-Z]*\) STATE.*/\1/p' | tail -n 1 || true)
+      fi
+    fi
+    printf 'vrrp\t%s\n' "${s:-UNKNOWN}"
+  else
+    printf 'vrrp\tSTOPPED\n'
+  fi
 fi

@@ -389,6 +389,7 @@ pub fn host_plan(
             .and_then(|d| Some((d.replication.as_ref()?, observed.database.as_ref()?)))
             .and_then(|(part, facts)| crate::replication::Status::of(part, facts)),
         holds_vip: observed.vip.as_ref().is_some_and(|v| v.held),
+        shares_vip: desired.vip.is_some(),
     }
 }
 

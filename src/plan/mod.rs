@@ -5,6 +5,7 @@
 
 mod host;
 mod seen;
+pub mod vip;
 mod zone;
 
 pub use host::{SchemaHash, host_plan};
@@ -261,6 +262,9 @@ pub struct ResourcePlan {
     /// check of the site through the VIP.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub holds_vip: bool,
+    /// A load balancer of the topology's VIP: it changes alone, never with another one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shares_vip: bool,
 }
 
 impl ResourcePlan {

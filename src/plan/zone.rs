@@ -63,6 +63,7 @@ pub fn zone_plan(zone: &Zone, facts: Option<&ZoneFacts>, server: &str) -> Resour
             format!("{server} does not answer yet: its zone is created by this apply, empty, before these records are added")
         }),
         holds_vip: false,
+        shares_vip: false,
     }
 }
 

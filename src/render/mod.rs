@@ -317,3 +317,16 @@ pub fn bootstrap_sql(
     let ctx = tera::Context::from_value(view::common(t, secrets, None)).unwrap_or_default();
     render_one(tera, "mysql/bootstrap.sql.tera", &ctx, "(database)").map(Some)
 }
+
+/// An example topology of `examples/` rendered with redacted secrets, for tests.
+#[cfg(test)]
+pub fn example(name: &str) -> crate::desired::Desired {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name);
+    let loaded =
+        crate::topology::load(crate::topology::read(&path).unwrap(), &|_| Some("x".into()));
+    let t = loaded.topology.as_ref().unwrap();
+    let tera = templates::load(None).unwrap();
+    render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap()
+}

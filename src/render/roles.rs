@@ -123,6 +123,19 @@ impl HostRenderer<'_> {
             // curl is the check keepalived runs against this host's HAProxy. A new file is a
             // reload (SIGHUP): keepalived re-reads it without giving up the VIP it holds.
             self.packages(["keepalived".to_string(), "curl".to_string()]);
+            // The notify script keepalived runs as root: root's, and no one else may write it.
+            self.file(FileSpec {
+                path: crate::desired::KEEPALIVED_NOTIFY.into(),
+                template: "keepalived/vrrp-state.sh.tera",
+                mode: 0o755,
+                owner: "root",
+                group: "root",
+                sensitive: false,
+                validate: None,
+                notify: Vec::new(),
+                create_only: false,
+                certificate: false,
+            })?;
             self.file(FileSpec {
                 path: KEEPALIVED_MAIN.into(),
                 template: "keepalived/keepalived.conf.tera",

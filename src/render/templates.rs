@@ -16,6 +16,7 @@ pub const EMBEDDED: &[(&str, &str)] = embedded![
     "haproxy/certificate.pem.tera",
     "haproxy/certificate.key.tera",
     "keepalived/keepalived.conf.tera",
+    "keepalived/vrrp-state.sh.tera",
     "nginx/nginx.conf.tera",
     "nginx/site.conf.tera",
     "app/gunicorn.conf.py.tera",

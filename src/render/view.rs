@@ -189,6 +189,8 @@ fn vip(t: &Topology, lb: &crate::topology::LoadBalancer) -> Option<Value> {
         "preempt": f.preempt,
         "hosts": hosts,
         "check_url": format!("http://127.0.0.1:{port}/"),
+        "notify": crate::desired::KEEPALIVED_NOTIFY,
+        "state_file": crate::desired::VRRP_STATE,
     }))
 }
 

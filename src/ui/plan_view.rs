@@ -306,7 +306,7 @@ pub fn rollout(steps: &[crate::apply::Step]) -> String {
         }
         if let Some(vip) = &s.vip_checked {
             line.push_str(&format!(
-                " (holds the VIP {vip}: last, once the site answers through it)"
+                " (holds the VIP {vip}: last, once the others are ready to take it)"
             ));
         }
         let first_of_phase = i == 0 || steps[i - 1].phase != s.phase;

@@ -3,15 +3,10 @@
 use super::super::{Check, Expect, Probe, checks};
 use crate::desired::Desired;
 use crate::net::Network;
-use crate::render::{self, Secrets};
+use crate::render;
 
 fn reference() -> Desired {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/foobar.yaml");
-    let loaded =
-        crate::topology::load(crate::topology::read(&path).unwrap(), &|_| Some("x".into()));
-    let t = loaded.topology.as_ref().unwrap();
-    let tera = render::templates::load(None).unwrap();
-    render::render(t, &loaded.source, &tera, &Secrets::redacted()).unwrap()
+    render::example("foobar.yaml")
 }
 
 fn find<'a>(all: &'a [Check], id: &str) -> &'a Check {

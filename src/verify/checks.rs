@@ -146,6 +146,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
                     http.path
                 ),
                 host_header: http.host_header.clone(),
+                resolve: None,
             },
             needs,
             needs_one_of: Vec::new(),
@@ -233,7 +234,7 @@ pub fn checks(desired: &Desired, limit: &[String]) -> Vec<Check> {
             needs_one_of: backend_checks,
         });
     }
-    out.extend(super::vip::checks(&hosts));
+    out.extend(super::vip::checks(desired, &hosts));
     if let Some(zone) = &desired.dns {
         for r in &zone.records {
             out.push(Check {

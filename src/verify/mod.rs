@@ -121,8 +121,13 @@ pub enum Probe {
         port: u16,
         admitted: Vec<Network>,
     },
-    /// From the load-balancer host: GET `url` with `Host: host_header` answers 200.
-    Http { url: String, host_header: String },
+    /// From the host: GET `url` with `Host: host_header` answers 200; with `resolve`
+    /// (`NAME:PORT:ADDRESS`), the URL's name is reached at that address (the handshake names it).
+    Http {
+        url: String,
+        host_header: String,
+        resolve: Option<String>,
+    },
     /// On the load-balancer host: the server is UP with a passing layer-7 check.
     Backend {
         socket: String,

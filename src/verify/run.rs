@@ -247,10 +247,15 @@ async fn one(
             let (status, evidence) = reach::judge(*expect, &reach::parse(&text), &c.host, &at);
             found(status, evidence)
         }
-        Probe::Http { url, host_header } => {
+        Probe::Http {
+            url,
+            host_header,
+            resolve,
+        } => {
             let s = script("http", include_str!("sh/http.sh"))
                 .arg(url.clone())
-                .arg(host_header.clone());
+                .arg(host_header.clone())
+                .arg(resolve.clone().unwrap_or_default());
             let (_, code) = exec(remote, &s).await?;
             if code == "200" {
                 pass(format!("GET {url} answered 200"))

@@ -49,5 +49,6 @@ fn the_ha_lab() {
     pair::the_vip_moves_when_its_holder_stops_and_stays_when_it_returns();
     pair::a_change_of_the_load_balancers_rolls_across_the_pair_without_a_failed_request();
     pair::a_hung_haproxy_hands_the_vip_to_the_backup();
+    pair::the_holder_is_left_alone_while_its_backup_cannot_take_the_vip();
     replica::a_replica_joins_a_primary_with_rows_follows_it_and_is_promoted_when_it_stops();
 }

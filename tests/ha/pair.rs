@@ -1,7 +1,8 @@
 //! The load-balancer pair under the bounded load of part 6, through the VIP: the holder stops,
 //! the VIP moves (timed), the site keeps answering; the holder returns without taking the VIP
 //! back (it does with `preempt`); a change of the load balancers' configuration rolls across
-//! the pair without a failed request.
+//! the pair without a failed request; the holder is not changed while its backup cannot take
+//! the VIP over.
 
 use crate::load::{self, Tally};
 use crate::support::{cli, get_at, has_row, text};
@@ -214,7 +215,7 @@ pub fn a_change_of_the_load_balancers_rolls_across_the_pair_without_a_failed_req
         shown.contains(&format!(
             "load balancer: {backup}, a backup of the VIP first"
         )) && shown.contains(&format!(
-            "load balancer: {} (holds the VIP {VIP}: last, once the site answers through it)",
+            "load balancer: {} (holds the VIP {VIP}: last, once the others are ready to take it)",
             holder[0]
         )),
         "{shown}"
@@ -230,7 +231,7 @@ pub fn a_change_of_the_load_balancers_rolls_across_the_pair_without_a_failed_req
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "{stdout}\n{stderr}");
         let check = stderr
-            .find("checking the site through the VIP")
+            .find("checking that the other load balancers can take the VIP")
             .unwrap_or_else(|| panic!("{stderr}"));
         let backup_done = stderr.find(&format!("{backup}: changed")).unwrap();
         let holder_done = stderr.find(&format!("{}: changed", holder[0])).unwrap();
@@ -285,6 +286,119 @@ pub fn a_hung_haproxy_hands_the_vip_to_the_backup() {
         samples.iter().all(|s| s == &[other]),
         "{other} keeps the VIP alone: {samples:?}"
     );
+    let out = cli()
+        .args(["verify", "-i", topology(), "--wait", "30s"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "verify: {}", text(&out).0);
+}
+
+/// Runs `command` on the load balancer `host` (through sudo), asserting that it worked.
+fn on(host: &str, command: &str) {
+    let out = crate::lab_ssh::ssh_output(address_of(host), &format!("sudo {command}"));
+    assert!(out.status.success(), "{host}: {command}: {out:?}");
+}
+
+/// Polls `host`'s VRRP state, as keepalived's notify script wrote it, until it is `state`.
+fn wait_for_state(host: &str, state: &str) {
+    let end = Instant::now() + Duration::from_secs(15);
+    let mut seen = String::new();
+    while Instant::now() < end {
+        let out = crate::lab_ssh::ssh_output(address_of(host), "cat /run/keepalived-vrrp.state");
+        seen = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if seen == state {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("{host} stayed in VRRP state {seen:?}, not {state}");
+}
+
+pub fn the_holder_is_left_alone_while_its_backup_cannot_take_the_vip() {
+    let _lab = lab();
+    // A second `lab up` keeps the network and the hosts as they are.
+    let out = cli()
+        .args(["lab", "up", "-i", crate::INVENTORY])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "lab up again: {:?}", text(&out));
+    let holder = holders();
+    assert_eq!(holder.len(), 1, "{holder:?}");
+    let holder = holder[0];
+    let backup = LBS.iter().map(|(n, _)| *n).find(|n| *n != holder).unwrap();
+    // The backup's HAProxy hangs: its keepalived goes to FAULT, and would not take the VIP.
+    on(backup, "systemctl kill -s STOP haproxy.service");
+    wait_for_state(backup, "FAULT");
+    let verify = cli().args(["verify", "-i", topology()]).output().unwrap();
+    let shown = text(&verify).0;
+    assert!(!verify.status.success(), "{shown}");
+    assert!(
+        shown.contains("keepalived is FAULT: it would not take the VIP"),
+        "{shown}"
+    );
+    // A change of the holder's priority only: the backup has nothing to change.
+    let priorities = if holder == "lb-01" {
+        "{ lb-01: 155, lb-02: 140 }"
+    } else {
+        "{ lb-01: 150, lb-02: 145 }"
+    };
+    let changed = variant("lab-ha-priority.yaml", |t| {
+        t.replace(
+            "    preempt: false\n",
+            &format!("    preempt: false\n    priorities: {priorities}\n"),
+        )
+    });
+    let priority = |host: &str| {
+        let out = crate::lab_ssh::ssh_output(
+            address_of(host),
+            "grep -h priority /etc/keepalived/keepalived.conf",
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let before = priority(holder);
+    let out = apply(&changed);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    let said = format!("{stdout}\n{stderr}");
+    assert!(
+        said.contains(&format!("{backup} is not ready to take the VIP {VIP} over"))
+            && said.contains("keepalived is in state FAULT, not BACKUP"),
+        "{said}"
+    );
+    assert_eq!(priority(holder), before, "the holder was left as it was");
+    assert_eq!(holders(), [holder]);
+
+    // The backup's HAProxy answers again: it is a backup again, and the holder changes.
+    on(backup, "systemctl kill -s CONT haproxy.service");
+    wait_for_state(backup, "BACKUP");
+    let out = apply(&changed);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_ne!(priority(holder), before, "the holder changed");
+
+    // Neither holds the VIP: plan says so.
+    for host in [backup, holder] {
+        on(host, "systemctl stop keepalived.service");
+    }
+    let plan = cli().args(["plan", "-i", topology()]).output().unwrap();
+    let warned = text(&plan).1;
+    for host in [holder, backup] {
+        on(host, "systemctl start keepalived.service");
+    }
+    assert!(
+        warned.contains(&format!("no load balancer holds the VIP {VIP}")),
+        "{warned}"
+    );
+    let since = Instant::now();
+    while holders().len() != 1 {
+        assert!(
+            since.elapsed() < Duration::from_secs(15),
+            "one of them takes the VIP again: {:?}",
+            holders()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = apply(Path::new(topology()));
+    assert!(out.status.success(), "{:?}", text(&out));
     let out = cli()
         .args(["verify", "-i", topology(), "--wait", "30s"])
         .output()

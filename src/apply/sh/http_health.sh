@@ -1,5 +1,5 @@
-# Polls $4://$5:$1$2 ($4 `http` or `https`, $5 the address: 127.0.0.1 by default, or the site's
-# VIP) with `Host: $3` for at most 20 s. Healthy
+# Polls $4://$5:$1$2 ($4 `http` or `https`, $5 the address: 127.0.0.1 by default, or a backup
+# load balancer's own address) with `Host: $3` for at most 20 s. Healthy
 # means three answers of 200 in a row, half a second apart: a reload that has not taken effect yet (old processes still
 # answering) does not pass for the new configuration. Otherwise prints the last answer and exits
 # EXIT_HEALTH.

@@ -59,6 +59,8 @@ impl FakeHost {
                 "-- SET GLOBAL gtid_slave_pos='0-1-5';\nCREATE TABLE t (id INT);\n".into()
             }
             "replica-seed" => "seeded; replicating from 10.0.0.30 at 0-1-5\n".into(),
+            // A load balancer of a VIP that does not hold it, ready to take it.
+            "probe" => "vip\tnot-held\nvrrp\tBACKUP\n".into(),
             // Six parameters a file after the first two: report each content file swapped.
             "files" => script.parameters()[2..]
                 .chunks(6)
@@ -246,6 +248,7 @@ pub(super) fn file_change(h: &HostState) -> ResourcePlan {
         note: None,
         replication: None,
         holds_vip: false,
+        shares_vip: h.vip.is_some(),
     }
 }
 
