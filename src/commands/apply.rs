@@ -152,13 +152,8 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
         Some(file) => format!("apply of the saved plan {}", file.display()),
         None => format!("apply of {}", inventory.display()),
     };
-    let lock = Lock::new(what);
-    let locked = rt.block_on(locks::take_all(&selected, &conns, &lock, &inventory));
-    let keeper = rt.spawn(apply::lock::keep_alive(
-        locked.remotes.clone(),
-        lock.id.clone(),
-    ));
-    // The zone goes with a run over every host (or a saved plan that has it).
+    // The zone goes with a run over every host (or a saved plan that has it). Its server is
+    // resolved before the lock: an error there leaves no lock behind.
     let with_zone = match &saved {
         Some(s) => s
             .resources
@@ -176,45 +171,42 @@ pub fn run(args: &ApplyArgs) -> Result<ExitStatus, Error> {
             "The zone's records are left alone: they go with a run over every host (no --limit).",
         );
     }
-    let (result, live) = if locked.refused.is_empty() {
-        let (live, zone) = rt.block_on(async {
-            let zone = async {
-                match &server {
-                    Some(s) => Some(fleet::observe_zone(&p, s).await),
-                    None => None,
-                }
+    locks::run_locked(
+        &rt,
+        &selected,
+        conns,
+        Lock::new(what),
+        &inventory,
+        |conns| {
+            let (live, zone) = rt.block_on(async {
+                let zone = async {
+                    match &server {
+                        Some(s) => Some(fleet::observe_zone(&p, s).await),
+                        None => None,
+                    }
+                };
+                tokio::join!(fleet::observe_all(&selected, conns), zone)
+            });
+            let zone = Zone {
+                server: server.as_ref(),
+                facts: zone.as_ref(),
             };
-            tokio::join!(fleet::observe_all(&selected, conns), zone)
-        });
-        let zone = Zone {
-            server: server.as_ref(),
-            facts: zone.as_ref(),
-        };
-        let outside = rt.block_on(fleet::primary_outside(&p, &selected, args.forks));
-        let result = outside.and_then(|()| {
-            locked_run(
-                args,
-                &p,
-                &rt,
-                saved.as_ref(),
-                &selected,
-                &live,
-                &zone,
-                &interrupt,
-            )
-        });
-        (result, live)
-    } else {
-        // Nothing observed, nothing changed: the locks this run did take are released.
-        (Err(Error::Locked(locked.refused.join("\n"))), Vec::new())
-    };
-    rt.block_on(async {
-        keeper.abort();
-        locks::release_all(&locked.remotes, &lock.id).await;
-        drop(locked);
-        fleet::close(live).await;
-    });
-    result
+            let outside = rt.block_on(fleet::primary_outside(&p, &selected, args.forks));
+            let result = outside.and_then(|()| {
+                locked_run(
+                    args,
+                    &p,
+                    &rt,
+                    saved.as_ref(),
+                    &selected,
+                    &live,
+                    &zone,
+                    &interrupt,
+                )
+            });
+            (result, live)
+        },
+    )
 }
 
 /// The zone's server and what it answered, when the run covers the zone.

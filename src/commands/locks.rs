@@ -86,3 +86,39 @@ pub async fn take_all(
 pub async fn release_all(remotes: &[Arc<dyn Remote>], id: &str) {
     futures_util::future::join_all(remotes.iter().map(|r| lock::release(r.as_ref(), id))).await;
 }
+
+/// Runs `work` with `lock` held on every host of `conns`: takes it everywhere first (none of
+/// `work` runs when a host refuses it, and the error names each refusal), renews it while `work`
+/// runs, then releases it and closes the connections `work` hands back with its result.
+pub fn run_locked<T>(
+    rt: &tokio::runtime::Runtime,
+    hosts: &[&HostState],
+    conns: Vec<Result<Arc<Connection>, RemoteError>>,
+    lock: Lock,
+    inventory: &Path,
+    work: impl FnOnce(
+        Vec<Result<Arc<Connection>, RemoteError>>,
+    ) -> (
+        Result<T, crate::Error>,
+        Vec<Result<crate::fleet::Live, RemoteError>>,
+    ),
+) -> Result<T, crate::Error> {
+    let locked = rt.block_on(take_all(hosts, &conns, &lock, inventory));
+    let keeper = rt.spawn(lock::keep_alive(locked.remotes.clone(), lock.id.clone()));
+    let (result, live) = if locked.refused.is_empty() {
+        work(conns)
+    } else {
+        // Nothing observed, nothing changed: the locks this run did take are released.
+        (
+            Err(crate::Error::Locked(locked.refused.join("\n"))),
+            Vec::new(),
+        )
+    };
+    rt.block_on(async {
+        keeper.abort();
+        release_all(&locked.remotes, &lock.id).await;
+        drop(locked);
+        crate::fleet::close(live).await;
+    });
+    result
+}

@@ -72,25 +72,11 @@ pub fn run(args: &PromoteArgs) -> Result<ExitStatus, Error> {
         args.host,
         inventory.display()
     ));
-    let locked = rt.block_on(locks::take_all(&selected, &conns, &lock, inventory));
-    let keeper = rt.spawn(apply::lock::keep_alive(
-        locked.remotes.clone(),
-        lock.id.clone(),
-    ));
-    let (result, live) = if locked.refused.is_empty() {
+    locks::run_locked(&rt, &selected, conns, lock, inventory, |conns| {
         let live = rt.block_on(fleet::observe_all(&selected, conns));
         let result = locked_run(args, &q, &rt, &selected, &live, &old, service);
         (result, live)
-    } else {
-        (Err(Error::Locked(locked.refused.join("\n"))), Vec::new())
-    };
-    rt.block_on(async {
-        keeper.abort();
-        locks::release_all(&locked.remotes, &lock.id).await;
-        drop(locked);
-        fleet::close(live).await;
-    });
-    result
+    })
 }
 
 /// Connects to every host; the old primary, likely down, gets one attempt (retries would only
