@@ -130,6 +130,28 @@ fn a_backup_not_in_the_run_is_said_in_the_holders_report() {
 }
 
 #[test]
+fn an_unreachable_backup_leaves_the_holder_alone() {
+    let (lab, mut plans) = pair(&[]);
+    plans.retain(|p| p.name() == "lb-01");
+    let mut lab = lab;
+    lab.remotes.remove("lb-02");
+    let lost = [(
+        "lb-02".to_string(),
+        Phase::LoadBalancer,
+        "connection refused".to_string(),
+    )];
+    let reports = lab.apply(&plans, &lost);
+    match outcome(&reports, "lb-01") {
+        Outcome::Skipped { reason } => assert!(
+            reason.contains("lb-02 is not ready") && reason.contains("unreachable"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(lab.changed_nothing_on("lb-01"), "{:?}", lab.calls());
+}
+
+#[test]
 fn the_ready_judgement() {
     use crate::observe::VipFacts;
     let seen = |held, state: &str| VipFacts {
@@ -146,7 +168,7 @@ fn the_ready_judgement() {
         ),
         (seen(false, "STOPPED"), "not running"),
         (seen(false, "FAULT"), "state FAULT"),
-        (seen(false, "UNKNOWN"), "state UNKNOWN"),
+        (seen(false, "UNKNOWN"), "restart keepalived there"),
     ] {
         let e = super::vip::ready(Some(&facts)).unwrap_err();
         assert!(e.contains(why), "{e}");
