@@ -310,6 +310,14 @@ pub const KEEPALIVED_NOTIFY: &str = "/etc/keepalived/vrrp-state.sh";
 pub const VRRP_STATE: &str = "/run/keepalived-vrrp.state";
 
 impl HostState {
+    /// The load balancer's own health check (what its HAProxy must answer), if it is one.
+    pub fn lb_health(&self) -> Option<&HttpCheck> {
+        self.health.iter().find_map(|c| match c {
+            HealthCheck::LoadBalancer(http) => Some(http),
+            _ => None,
+        })
+    }
+
     pub fn file(&self, path: &str) -> Option<&File> {
         self.files.iter().find(|f| f.path == path)
     }

@@ -5,16 +5,8 @@
 
 use super::Run;
 use super::scripts;
-use crate::desired::{HealthCheck, HostState, HttpCheck};
+use crate::desired::HostState;
 use crate::plan::ResourcePlan;
-
-/// The load balancer's own health check (what its HAProxy must answer).
-fn lb_check(host: &HostState) -> Option<&HttpCheck> {
-    host.health.iter().find_map(|c| match c {
-        HealthCheck::LoadBalancer(http) => Some(http),
-        _ => None,
-    })
-}
 
 /// How many times a backup's VRRP state is read, a second apart, before it is judged not ready
 /// (keepalived's check rises after two passes a second apart).
@@ -96,7 +88,7 @@ pub async fn backups_ready(run: &Run<'_>, holder: &HostState) -> Result<Vec<Stri
                 }
             }
         }
-        let Some(http) = lb_check(backup) else {
+        let Some(http) = backup.lb_health() else {
             continue;
         };
         let out = remote

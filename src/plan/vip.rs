@@ -81,14 +81,10 @@ fn group(conf: &str) -> Vec<(&'static str, String)> {
         }
         let mut words = line.split_whitespace();
         match (words.next(), words.next()) {
-            (Some(key @ ("virtual_router_id" | "interface")), Some(value)) => {
-                let key = if key == "interface" {
-                    "interface"
-                } else {
-                    "virtual_router_id"
-                };
-                out.push((key, value.to_string()));
+            (Some("virtual_router_id"), Some(value)) => {
+                out.push(("virtual_router_id", value.to_string()))
             }
+            (Some("interface"), Some(value)) => out.push(("interface", value.to_string())),
             (Some("virtual_ipaddress"), Some("{")) => in_addresses = true,
             _ => {}
         }

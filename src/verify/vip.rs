@@ -4,7 +4,7 @@
 
 use super::{Check, Hop, Probe, Status};
 use super::{ssh, url_host};
-use crate::desired::{Desired, HealthCheck, HostState};
+use crate::desired::{Desired, HostState};
 use crate::observe::Observed;
 use crate::topology::Role;
 
@@ -50,10 +50,7 @@ pub fn checks(desired: &Desired, hosts: &[&HostState]) -> Vec<Check> {
             needs_one_of: Vec::new(),
         });
     }
-    let Some(http) = first.health.iter().find_map(|c| match c {
-        HealthCheck::LoadBalancer(http) => Some(http),
-        _ => None,
-    }) else {
+    let Some(http) = first.lb_health() else {
         return out;
     };
     // A client's way in: from a web server (across the network to whichever load balancer
